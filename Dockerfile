@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# Ghost Hunter exporter image: multi-stage, runs as the unprivileged `node` user with
+# only CAP_NET_RAW (raw ARP through libpcap).
+#
+# Docker gives no ambient capabilities to a non-root USER, so the capability is put on
+# the node binary as a file capability (setcap cap_net_raw+ep). It takes effect only
+# when NET_RAW is in the container's bounding set (docker-compose.yml: cap_drop ALL,
+# cap_add NET_RAW) and no-new-privileges is NOT set (it disables file capabilities).
+# Without NET_RAW in the bounding set the kernel refuses to start node at all.
+
+ARG NODE_IMAGE=node:20.19-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ libpcap-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+# npm ci builds the native modules (pcap, better-sqlite3) and runs `prepare` (npm run build).
+RUN npm ci && npm prune --omit=dev && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpcap0.8 libcap2-bin \
+ && setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")" \
+ && apt-get purge -y libcap2-bin \
+ && apt-get autoremove -y \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/ghost-hunter /var/lib/ghost-hunter \
+ && chown node:node /var/lib/ghost-hunter
+WORKDIR /app
+COPY --from=build --chown=root:root /src/package.json ./
+COPY --from=build --chown=root:root /src/node_modules ./node_modules
+COPY --from=build --chown=root:root /src/dist ./dist
+USER node
+ENV NODE_ENV=production
+VOLUME ["/var/lib/ghost-hunter"]
+EXPOSE 9736
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["--config.file=/etc/ghost-hunter/config.yml", "--web.listen-address=127.0.0.1:9736"]

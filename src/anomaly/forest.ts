@@ -1,0 +1,223 @@
+/**
+ * Thin wrapper over ml-isolation-forest@0.1.0 that designs around its defects:
+ *  - every tree of the package trains on the whole input -> we give each small forest its own
+ *    sample of at most `sampleSize` rows (256, as in the paper), drawn with a seeded PRNG;
+ *  - a second train() on the same instance keeps the old trees -> a fresh instance per forest per retrain;
+ *  - it draws from Math.random with no seed -> Math.random is swapped for a seeded generator only
+ *    for the duration of the synchronous train() call and restored in `finally` (the package is not patched);
+ *  - train([]) / one row give NaN -> input is guarded (non-finite cells become 0, < 2 rows = no model);
+ *  - the model holds the training rows in its leaves and cannot be serialised -> we copy the tree
+ *    structure into compact typed arrays (split column/value, children, subtree size) and drop the instance;
+ *  - its c(n) adds Euler's gamma once instead of twice and its depth limit is one too deep -> we score
+ *    from the trees' structure ourselves, with the paper's c(n) and height limit ceil(log2 psi).
+ */
+import { IsolationForest, type MlTreeNode } from 'ml-isolation-forest';
+import { mulberry32, type Rng } from './prng.js';
+
+export const EULER_GAMMA = 0.5772156649015329;
+
+/** Average path length of an unsuccessful BST search among n points (Liu et al. 2008): 2H(n-1) - 2(n-1)/n. */
+export function cFactor(n: number): number {
+  if (n <= 1) return 0;
+  if (n === 2) return 1;
+  return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
+}
+
+/** Run `fn` with Math.random replaced by `rng`; always restores the original. */
+export function withSeededRandom<T>(rng: Rng, fn: () => T): T {
+  const original = Math.random;
+  Math.random = rng;
+  try {
+    return fn();
+  } finally {
+    Math.random = original;
+  }
+}
+
+export interface CompactTree {
+  col: Int16Array;
+  val: Float64Array;
+  /** child indices; -1 marks an external node */
+  left: Int32Array;
+  right: Int32Array;
+  /** number of training points that reached the node */
+  size: Int32Array;
+}
+
+export interface SmallForest {
+  trees: CompactTree[];
+  /** psi: rows in this forest's sample */
+  sampleSize: number;
+}
+
+export interface ForestModel {
+  forests: SmallForest[];
+  width: number;
+}
+
+export interface ForestOptions {
+  forests: number;
+  treesPerForest: number;
+  sampleSize: number;
+  seed: number;
+}
+
+/** Replace non-finite cells with 0 and drop rows of the wrong width. */
+export function guardRows(rows: readonly (readonly number[])[]): number[][] {
+  if (rows.length === 0) return [];
+  const width = rows[0].length;
+  const out: number[][] = [];
+  for (const r of rows) {
+    if (!r || r.length !== width) continue;
+    out.push(r.map((v) => (Number.isFinite(v) ? v : 0)));
+  }
+  return out;
+}
+
+function subtreeSize(node: MlTreeNode): number {
+  if (!node.left || !node.right) return node.numberDataPoints();
+  return subtreeSize(node.left) + subtreeSize(node.right);
+}
+
+/** Copy the package's tree into typed arrays, cutting it at the paper's height limit. */
+export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree {
+  const col: number[] = [];
+  const val: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const size: number[] = [];
+  const visit = (node: MlTreeNode, depth: number): number => {
+    const idx = col.length;
+    col.push(-1);
+    val.push(0);
+    left.push(-1);
+    right.push(-1);
+    size.push(subtreeSize(node));
+    if (node.left && node.right && depth < heightLimit) {
+      col[idx] = node.splitColumn ?? 0;
+      val[idx] = node.splitValue ?? 0;
+      const l = visit(node.left, depth + 1);
+      const r = visit(node.right, depth + 1);
+      left[idx] = l;
+      right[idx] = r;
+    }
+    return idx;
+  };
+  visit(root, 0);
+  return {
+    col: Int16Array.from(col),
+    val: Float64Array.from(val),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    size: Int32Array.from(size),
+  };
+}
+
+/** Draw k distinct indices out of n (partial Fisher-Yates). */
+export function sampleIndices(rng: Rng, n: number, k: number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const m = Math.min(k, n);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rng() * (n - i));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx.slice(0, m);
+}
+
+/**
+ * Train one small forest on its own sample. Returns null when there are fewer than 2 usable rows.
+ * A fresh IsolationForest instance is created on every call.
+ */
+export function trainSmallForest(rows: readonly (readonly number[])[], trees: number, sampleSize: number, seed: number): SmallForest | null {
+  const clean = guardRows(rows);
+  if (clean.length < 2) return null;
+  const rng = mulberry32(seed);
+  const sample = sampleIndices(rng, clean.length, sampleSize).map((i) => clean[i]);
+  const heightLimit = Math.ceil(Math.log2(sample.length));
+  const instance = new IsolationForest({ nEstimators: trees });
+  withSeededRandom(rng, () => instance.train(sample));
+  return {
+    trees: instance.forest.slice(0, trees).map((t) => compactTree(t, heightLimit)),
+    sampleSize: sample.length,
+  };
+}
+
+export function pathLength(tree: CompactTree, row: readonly number[]): number {
+  let node = 0;
+  let depth = 0;
+  while (tree.left[node] >= 0) {
+    node = row[tree.col[node]] < tree.val[node] ? tree.left[node] : tree.right[node];
+    depth++;
+  }
+  return depth + cFactor(tree.size[node]);
+}
+
+/** Anomaly score of the paper, s = 2^(-E[h]/c(psi)), averaged over the small forests. */
+export function scoreRow(model: ForestModel, row: readonly number[]): number {
+  let total = 0;
+  let n = 0;
+  const r = row.map((v) => (Number.isFinite(v) ? v : 0));
+  for (const f of model.forests) {
+    let sum = 0;
+    for (const t of f.trees) sum += pathLength(t, r);
+    const mean = sum / f.trees.length;
+    total += 2 ** (-mean / cFactor(f.sampleSize));
+    n++;
+  }
+  return n === 0 ? 0 : total / n;
+}
+
+/** Per-feature attribution: how much shorter the path gets because of splits on each column. */
+export function featureAttribution(model: ForestModel, row: readonly number[]): number[] {
+  const w = new Array<number>(model.width).fill(0);
+  for (const f of model.forests) {
+    for (const t of f.trees) {
+      let node = 0;
+      while (t.left[node] >= 0) {
+        const c = t.col[node];
+        const next = row[c] < t.val[node] ? t.left[node] : t.right[node];
+        // credit the column with the fraction of points it separated from this row
+        const before = t.size[node];
+        const after = t.size[next];
+        if (before > 0) w[c] += (before - after) / before;
+        node = next;
+      }
+    }
+  }
+  const s = w.reduce((a, b) => a + b, 0) || 1;
+  return w.map((x) => x / s);
+}
+
+export function modelBytes(model: ForestModel): number {
+  let b = 0;
+  for (const f of model.forests)
+    for (const t of f.trees) b += t.col.byteLength + t.val.byteLength + t.left.byteLength + t.right.byteLength + t.size.byteLength;
+  return b;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Train `forests` small forests, each on its own sample; yields to the event loop between forests. */
+export async function trainForestModel(rows: readonly (readonly number[])[], opts: ForestOptions): Promise<ForestModel | null> {
+  const forests: SmallForest[] = [];
+  for (let i = 0; i < opts.forests; i++) {
+    const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, (opts.seed + i * 0x9e3779b1) >>> 0);
+    if (!f) return null;
+    forests.push(f);
+    await yieldToLoop();
+  }
+  return { forests, width: rows[0]?.length ?? 0 };
+}
+
+/** Synchronous variant (tests, small inputs). */
+export function trainForestModelSync(rows: readonly (readonly number[])[], opts: ForestOptions): ForestModel | null {
+  const forests: SmallForest[] = [];
+  for (let i = 0; i < opts.forests; i++) {
+    const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, (opts.seed + i * 0x9e3779b1) >>> 0);
+    if (!f) return null;
+    forests.push(f);
+  }
+  return { forests, width: rows[0]?.length ?? 0 };
+}

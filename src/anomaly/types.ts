@@ -1,0 +1,72 @@
+/** One host that answered ARP in a sweep. `mac` is lower-case aa:bb:cc:dd:ee:ff. */
+export interface SweepDevice {
+  mac: string;
+  ip: string;
+}
+
+/** One completed sweep on ONE interface; `ts` in unix seconds. */
+export interface SweepRecord {
+  ts: number;
+  devices: SweepDevice[];
+}
+
+/** An entry of `known_devices` in the configuration. */
+export interface KnownDevice {
+  mac: string;
+  name?: string;
+  class?: string;
+  critical?: boolean;
+  can_sleep?: boolean;
+}
+
+export interface AnomalyOptions {
+  /** Minimum number of sweeps before anything is scored (default one day of 5-minute sweeps = 288). */
+  warmupSweeps: number;
+  /** Sliding training window in seconds (default 4 weeks). */
+  windowSeconds: number;
+  /** Retrain every this many sweeps once warm (default 12). */
+  retrainEverySweeps: number;
+  /** False-alarm budget used to choose the threshold on the training window (default 1 per week). */
+  falseAlarmsPerWeek: number;
+  /** The gateway's IP; when absent it is inferred as the IP answered in most sweeps, preferring x.x.x.1. */
+  gatewayIp?: string;
+  /** Seed for the forest's randomness (default 1). */
+  seed?: number;
+  /** Offset of local time from UTC in minutes, used for hour-of-week context (default: the host's offset now). */
+  tzOffsetMinutes?: number;
+  /** Number of small forests (default 8) and trees per forest (default 12); each forest has its own sample. */
+  forests?: number;
+  treesPerForest?: number;
+  /** Rows per forest sample (default 256, as in the isolation-forest paper). */
+  sampleSize?: number;
+}
+
+export type ModelState = 'training' | 'ready';
+
+export interface Contribution {
+  feature: string;
+  value: number;
+  weight: number;
+}
+
+export interface AnomalyResult {
+  ts: number;
+  state: ModelState;
+  score: number | null;
+  threshold: number | null;
+  anomalous: boolean;
+  /** Each detector 0..1; the set of names is fixed (see DETECTOR_NAMES). */
+  detectors: Record<string, number>;
+  /** Top explaining features (names from FEATURE_NAMES), strongest first. */
+  contributions: Contribution[];
+  features: Record<string, number>;
+  /** Isolation-forest part of the score, 0..1 above its own normal range (null while training). */
+  forestScore?: number | null;
+}
+
+export interface EngineStatus {
+  state: ModelState;
+  samples: number;
+  lastTrainedTs: number | null;
+  threshold: number | null;
+}

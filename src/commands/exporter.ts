@@ -1,0 +1,152 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load.js';
+import { ExporterRuntime } from '../exporter/runtime.js';
+import { buildApp } from '../http/app.js';
+import { BasicAuth, loadWebConfig, type WebConfig } from '../http/web-config.js';
+import { Logger, type LogFormat, type LogLevel } from '../log.js';
+import { startTelemetry } from '../telemetry.js';
+import { VERSION } from '../version.js';
+import { UsageError } from './errors.js';
+
+export const DEFAULT_LISTEN_ADDRESS = ':9736';
+
+const HELP = `usage: ghost-hunter [flags]
+
+Prometheus exporter for LAN presence: scheduled ARP sweeps, device inventory, anomaly scores.
+
+  --config.file=FILE             YAML configuration (default: built-in defaults, auto-detected interfaces)
+  --config.check                 validate the configuration and exit
+  --web.listen-address=ADDR      address to listen on, repeatable (default ${DEFAULT_LISTEN_ADDRESS})
+  --web.telemetry-path=PATH      path of the metrics endpoint (default /metrics)
+  --web.config.file=FILE         TLS and basic-auth configuration (exporter-toolkit format)
+  --web.disable-exporter-metrics exclude process_* and nodejs_* metrics
+  --log.level=LEVEL              debug, info, warn or error (default info)
+  --log.format=FORMAT            logfmt or json (default logfmt)
+  --otel                         send traces over OTLP (also enabled by OTEL_EXPORTER_OTLP_ENDPOINT)
+  --version                      print the version and exit`;
+
+export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[3]) > 65535) throw new UsageError(`--web.listen-address: invalid address "${addr}" (use host:port, :port or [::1]:port)`);
+  const host = m[1] ?? m[2];
+  return { host: host || undefined, port: Number(m[3]) };
+}
+
+export async function runExporter(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'config.file': { type: 'string' },
+        'config.check': { type: 'boolean' },
+        'web.listen-address': { type: 'string', multiple: true },
+        'web.telemetry-path': { type: 'string', default: '/metrics' },
+        'web.config.file': { type: 'string' },
+        'web.disable-exporter-metrics': { type: 'boolean' },
+        'log.level': { type: 'string', default: 'info' },
+        'log.format': { type: 'string', default: 'logfmt' },
+        otel: { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${HELP}`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`ghost-hunter ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  const level = values['log.level'] as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log.level must be debug, info, warn or error, got "${level}"`);
+  const format = values['log.format'] as LogFormat;
+  if (format !== 'logfmt' && format !== 'json') throw new UsageError(`--log.format must be logfmt or json, got "${format}"`);
+  const telemetryPath = values['web.telemetry-path']!;
+  if (!telemetryPath.startsWith('/')) throw new UsageError('--web.telemetry-path must start with "/"');
+  const listen = (values['web.listen-address']?.length ? values['web.listen-address'] : [DEFAULT_LISTEN_ADDRESS]).map(parseListenAddress);
+  const log = new Logger(level, format);
+
+  const configFile = values['config.file'];
+  const cfg = loadConfigFile(configFile);
+  const webConfigFile = values['web.config.file'];
+  let webConfig: WebConfig | null = webConfigFile ? loadWebConfig(webConfigFile) : null;
+  if (values['config.check']) {
+    process.stdout.write(`${configFile ?? '(built-in defaults)'}: configuration is valid\n`);
+    return 0;
+  }
+  if (process.getuid?.() === 0) log.warn('running as root; only CAP_NET_RAW is needed (see README, "Running without root")');
+
+  const telemetry = await startTelemetry(cfg, values.otel ?? false, log);
+  const runtime = new ExporterRuntime(cfg, configFile, log, { processMetrics: !values['web.disable-exporter-metrics'] });
+  let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
+  const app = buildApp({
+    registry: runtime.registry,
+    telemetryPath,
+    auth: () => auth,
+    headers: () => webConfig?.headers ?? {},
+    ready: () => runtime.ready(),
+    interfaces: () => runtime.workers().map((w) => ({ name: w.name, up: w.stats.up, lastSuccessTs: w.stats.lastSuccessTs, lastError: w.stats.lastError })),
+    devices: () => runtime.deviceViews(),
+    reload: () => reload(),
+    triggerSweep: (iface) => runtime.triggerSweep(iface),
+  });
+
+  async function reload(): Promise<{ ok: boolean; error?: string }> {
+    const result = await runtime.reloadConfig();
+    if (!result.ok || !webConfigFile) return result;
+    try {
+      webConfig = loadWebConfig(webConfigFile);
+      auth = webConfig.users.size ? new BasicAuth(webConfig.users) : null;
+      return result;
+    } catch (err) {
+      log.error('web config reload failed; keeping the running one', { err: (err as Error).message });
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  runtime.start();
+
+  const servers: Server[] = [];
+  const tls = webConfig?.tls;
+  for (const { host, port } of listen) {
+    const handler = app.callback();
+    const server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler)
+      : createHttpServer(handler);
+    // Slow or oversized clients must not tie up the process that sweeps.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.maxHeadersCount = 100;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    servers.push(server);
+    log.info('listening', { address: `${host ?? ''}:${port}`, tls: !!tls, basic_auth: !!auth, telemetry_path: telemetryPath });
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    process.on('SIGHUP', () => void reload());
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      for (const s of servers) s.close();
+      for (const s of servers) s.closeAllConnections();
+      await runtime.stop();
+      await telemetry.shutdown();
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+}

@@ -1,0 +1,241 @@
+import { trace, SpanStatusCode } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { AnomalyEngine } from '../anomaly/engine.js';
+import { registerAnomalyMetrics } from '../anomaly/metrics.js';
+import type { AnomalyResult } from '../anomaly/types.js';
+import { buildRegistry } from '../collectors/index.js';
+import type { ExporterState } from '../collectors/state.js';
+import { loadConfigFile } from '../config/load.js';
+import type { Config, InterfaceConfig } from '../config/schema.js';
+import type { DeviceView } from '../http/app.js';
+import type { Logger } from '../log.js';
+import { detectInterfaces } from '../net/interfaces.js';
+import { Store } from '../store/store.js';
+import { Persister } from './persister.js';
+import { InterfaceWorker, type SweepRecord } from './worker.js';
+
+const tracer = trace.getTracer('ghost-hunter');
+
+/** Interfaces to sweep: the configured ones, or every Ethernet interface with IPv4. */
+export function resolveInterfaces(cfg: Config, log: Logger): InterfaceConfig[] {
+  if (cfg.interfaces.length) return [...cfg.interfaces];
+  const found = detectInterfaces();
+  if (!found.length) throw new Error('no Ethernet interface with an IPv4 address found; list one under `interfaces:` in the config file');
+  log.info('no interfaces configured; sweeping the detected ones', { interfaces: found.map((i) => `${i.name}(${i.addresses.map((a) => a.cidr).join(',')})`).join(' ') });
+  return found.map((i) => ({ name: i.name, exclude: [], gateway: 'auto' as const }));
+}
+
+interface AnomalySlot {
+  engine: AnomalyEngine;
+  result: AnomalyResult | null;
+}
+
+/** The long-running exporter: one worker per interface, the store, the anomaly models and the registry. */
+export class ExporterRuntime implements ExporterState {
+  readonly registry: Registry;
+  private readonly db: Store;
+  private readonly persister: Persister;
+  private readonly workerMap = new Map<string, InterfaceWorker>();
+  private readonly anomaly = new Map<string, AnomalySlot>();
+  private reloadState = { successful: true, lastSuccessTs: Date.now() };
+  private firstSweepDone = false;
+
+  constructor(
+    private cfg: Config,
+    private readonly configFile: string | undefined,
+    private readonly log: Logger,
+    opts: { processMetrics: boolean },
+  ) {
+    this.db = new Store(cfg.storage.path);
+    this.persister = new Persister(this.db, log);
+    this.registry = buildRegistry(this, opts);
+    registerAnomalyMetrics(this.registry, () => {
+      const out = new Map<string, { result: AnomalyResult | null; status: ReturnType<AnomalyEngine['status']> }>();
+      for (const [name, slot] of this.anomaly) out.set(name, { result: slot.result, status: slot.engine.status() });
+      return out;
+    });
+  }
+
+  workers(): readonly InterfaceWorker[] {
+    return [...this.workerMap.values()];
+  }
+  known() {
+    return new Map(this.cfg.known_devices.map((k) => [k.mac, k]));
+  }
+  reload(): { successful: boolean; lastSuccessTs: number } {
+    return this.reloadState;
+  }
+  ready(): boolean {
+    return this.firstSweepDone;
+  }
+  store(): { writable: boolean; errors: number } {
+    return { writable: this.persister.writable, errors: this.persister.errors };
+  }
+
+  /** Opens every interface first, so a missing capability fails the start-up, not a sweep later. */
+  start(): void {
+    const interfaces = resolveInterfaces(this.cfg, this.log);
+    const devices = this.db.loadDevices();
+    const gateways = new Map(this.db.loadGateways().map((g) => [g.interface, g.mac]));
+    for (const ic of interfaces) {
+      const w = new InterfaceWorker(ic, this.cfg, this.persister, this.log, devices.filter((d) => d.interface === ic.name), gateways.get(ic.name) ?? null);
+      w.open();
+      this.attachAnomaly(w);
+      this.workerMap.set(ic.name, w);
+    }
+    for (const w of this.workerMap.values()) w.start();
+    this.log.info('sweeping', { interfaces: [...this.workerMap.keys()].join(','), interval: `${this.cfg.scan.interval / 1000}s`, devices_restored: devices.length });
+  }
+
+  private anomalyOptions() {
+    const a = this.cfg.anomaly;
+    return {
+      warmupSweeps: Math.max(1, Math.round(a.warmup / this.cfg.scan.interval)),
+      windowSeconds: a.window / 1000,
+      retrainEverySweeps: Math.max(1, Math.round(a.retrain_every / this.cfg.scan.interval)),
+      falseAlarmsPerWeek: a.false_alarms_per_week,
+      seed: a.seed,
+    };
+  }
+
+  private attachAnomaly(w: InterfaceWorker): void {
+    w.onSweep = (record) => {
+      this.firstSweepDone = true;
+      this.scoreSweep(w.name, record);
+    };
+    if (!this.cfg.anomaly.enabled) return;
+    const engine = new AnomalyEngine(this.cfg.known_devices, { ...this.anomalyOptions(), gatewayIp: w.inventory.gatewayIp ?? undefined });
+    const history = this.db.loadSweeps(w.name, Date.now() - this.cfg.anomaly.window).map((s) => ({ ts: Math.floor(s.ts / 1000), devices: s.devices }));
+    tracer.startActiveSpan('ghosthunter.anomaly.restore', { attributes: { 'ghosthunter.interface': w.name, 'ghosthunter.sweeps': history.length } }, (span) => {
+      engine.restore(history);
+      span.end();
+    });
+    this.anomaly.set(w.name, { engine, result: null });
+  }
+
+  private scoreSweep(iface: string, record: SweepRecord): void {
+    const slot = this.anomaly.get(iface);
+    if (!slot) return;
+    const result = slot.engine.observe(record);
+    slot.result = result;
+    if (result.anomalous) {
+      this.log.warn('anomalous sweep', {
+        interface: iface,
+        score: result.score?.toFixed(3),
+        threshold: result.threshold?.toFixed(3),
+        detectors: Object.entries(result.detectors).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(','),
+        features: result.contributions.slice(0, 3).map((c) => `${c.feature}=${c.value}`).join(','),
+      });
+    }
+    // Retraining yields to the event loop between small forests; never awaited by the sweep.
+    void tracer.startActiveSpan('ghosthunter.anomaly.train', { attributes: { 'ghosthunter.interface': iface } }, async (span) => {
+      try {
+        const trained = await slot.engine.retrainIfDue();
+        span.setAttribute('ghosthunter.retrained', trained);
+        if (trained) this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        this.log.error('anomaly model training failed', { interface: iface, err: (err as Error).message });
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** Re-reads the config; a bad file is rejected and the running configuration stays. */
+  async reloadConfig(): Promise<{ ok: boolean; error?: string }> {
+    return tracer.startActiveSpan('ghosthunter.reload', async (span) => {
+      try {
+        const next = loadConfigFile(this.configFile);
+        if (next.storage.path !== this.cfg.storage.path) throw new Error('storage.path cannot change on reload; restart the exporter');
+        const interfaces = next.interfaces.length ? [...next.interfaces] : resolveInterfaces(next, this.log);
+        const wanted = new Map(interfaces.map((i) => [i.name, i]));
+        for (const [name, w] of this.workerMap) {
+          if (!wanted.has(name)) {
+            await w.stop();
+            this.workerMap.delete(name);
+            this.anomaly.delete(name);
+          }
+        }
+        const prev = this.cfg;
+        this.cfg = next;
+        for (const [name, ic] of wanted) {
+          const existing = this.workerMap.get(name);
+          if (existing) {
+            existing.reconfigure(ic, next);
+            this.anomaly.get(name)?.engine.setKnown(next.known_devices);
+            continue;
+          }
+          try {
+            const w = new InterfaceWorker(ic, next, this.persister, this.log, this.db.loadDevices().filter((d) => d.interface === name), null);
+            w.open();
+            this.attachAnomaly(w);
+            this.workerMap.set(name, w);
+            w.start();
+          } catch (err) {
+            this.cfg = prev;
+            throw err;
+          }
+        }
+        this.reloadState = { successful: true, lastSuccessTs: Date.now() };
+        this.log.info('configuration reloaded', { file: this.configFile ?? '(defaults)' });
+        return { ok: true };
+      } catch (err) {
+        const error = (err as Error).message;
+        this.reloadState = { ...this.reloadState, successful: false };
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+        this.log.error('configuration reload failed; keeping the running configuration', { file: this.configFile ?? '(defaults)', err: error });
+        return { ok: false, error };
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async triggerSweep(iface?: string): Promise<{ ok: boolean; error?: string }> {
+    const targets = iface ? [this.workerMap.get(iface)].filter((w): w is InterfaceWorker => !!w) : this.workers();
+    if (!targets.length) return { ok: false, error: `unknown interface "${iface}"` };
+    await Promise.all(targets.map((w) => w.triggerSweep()));
+    return { ok: true };
+  }
+
+  deviceViews(): DeviceView[] {
+    const known = this.known();
+    const out: DeviceView[] = [];
+    for (const w of this.workerMap.values()) {
+      for (const d of w.inventory.devices.values()) {
+        const k = known.get(d.mac);
+        out.push({
+          interface: w.name,
+          mac: d.mac,
+          ip: d.ips[0] ?? null,
+          ips: d.ips,
+          vendor: d.vendor,
+          name: k?.name ?? null,
+          class: k?.class || null,
+          known: !!k,
+          critical: k?.critical ?? false,
+          randomized: d.randomized,
+          present: d.present,
+          first_seen: new Date(d.firstSeen).toISOString(),
+          last_seen: new Date(d.lastSeen).toISOString(),
+          rtt_ms: d.lastRttMs,
+        });
+      }
+    }
+    return out.sort((a, b) => a.interface.localeCompare(b.interface) || ipKey(a.ip) - ipKey(b.ip) || a.mac.localeCompare(b.mac));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers().map((w) => w.stop()));
+    this.persister.flush();
+    this.db.close();
+  }
+}
+
+function ipKey(ip: string | null): number {
+  if (!ip) return 0;
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}

@@ -1,0 +1,123 @@
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import { VERSION } from '../version.js';
+import type { BasicAuth } from './web-config.js';
+import { renderLandingPage } from './landing.js';
+
+export interface DeviceView {
+  interface: string;
+  mac: string;
+  ip: string | null;
+  ips: string[];
+  vendor: string;
+  name: string | null;
+  class: string | null;
+  known: boolean;
+  critical: boolean;
+  randomized: boolean;
+  present: boolean;
+  first_seen: string;
+  last_seen: string;
+  rtt_ms: number | null;
+}
+
+export interface HttpDeps {
+  registry: Registry;
+  telemetryPath: string;
+  auth: () => BasicAuth | null;
+  headers: () => Record<string, string>;
+  ready: () => boolean;
+  interfaces: () => { name: string; up: boolean; lastSuccessTs: number | null; lastError: string | null }[];
+  devices: () => DeviceView[];
+  reload: () => Promise<{ ok: boolean; error?: string }>;
+  triggerSweep: (iface?: string) => Promise<{ ok: boolean; error?: string }>;
+}
+
+export function buildApp(deps: HttpDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    for (const [k, v] of Object.entries(deps.headers())) ctx.set(k, v);
+    const auth = deps.auth();
+    if (auth?.enabled && !(await auth.check(ctx.get('authorization') || undefined))) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Basic realm="ghost-hunter"');
+      ctx.body = 'Unauthorized\n';
+      return;
+    }
+    await next();
+  });
+
+  app.use(async (ctx) => {
+    const method = ctx.method;
+    const route = (methods: string[]) => {
+      if (methods.includes(method)) return true;
+      ctx.status = 405;
+      ctx.set('Allow', methods.join(', '));
+      ctx.body = `Method ${method} not allowed; use ${methods.join(' or ')}\n`;
+      return false;
+    };
+    switch (ctx.path) {
+      case deps.telemetryPath:
+        if (!route(['GET', 'HEAD'])) return;
+        ctx.set('Content-Type', deps.registry.contentType);
+        ctx.body = await deps.registry.metrics();
+        return;
+      case '/':
+        if (!route(['GET', 'HEAD'])) return;
+        ctx.type = 'html';
+        ctx.body = renderLandingPage({ version: VERSION, telemetryPath: deps.telemetryPath, interfaces: deps.interfaces(), devices: deps.devices() });
+        return;
+      case '/-/healthy':
+        if (!route(['GET', 'HEAD'])) return;
+        ctx.body = 'Healthy\n';
+        return;
+      case '/-/ready':
+        if (!route(['GET', 'HEAD'])) return;
+        ctx.status = deps.ready() ? 200 : 503;
+        ctx.body = deps.ready() ? 'Ready\n' : 'Not ready: first sweep pending\n';
+        return;
+      case '/-/reload': {
+        if (!route(['POST', 'PUT'])) return;
+        const r = await deps.reload();
+        ctx.status = r.ok ? 200 : 500;
+        ctx.body = r.ok ? 'Reloaded\n' : `Reload failed, keeping the running configuration: ${r.error}\n`;
+        return;
+      }
+      case '/-/sweep': {
+        if (!route(['POST'])) return;
+        const r = await deps.triggerSweep(typeof ctx.query.interface === 'string' ? ctx.query.interface : undefined);
+        ctx.status = r.ok ? 200 : 404;
+        ctx.body = r.ok ? 'Sweep finished\n' : `${r.error}\n`;
+        return;
+      }
+      case '/api/devices':
+        if (!route(['GET', 'HEAD'])) return;
+        ctx.body = { devices: deps.devices() };
+        return;
+      case '/sd':
+        if (!route(['GET', 'HEAD'])) return;
+        // Prometheus HTTP service discovery: one target group per live host.
+        ctx.body = deps
+          .devices()
+          .filter((d) => d.present && d.ip)
+          .map((d) => ({
+            targets: [d.ip],
+            labels: {
+              __meta_ghosthunter_interface: d.interface,
+              __meta_ghosthunter_mac: d.mac,
+              __meta_ghosthunter_vendor: d.vendor,
+              __meta_ghosthunter_name: d.name ?? '',
+              __meta_ghosthunter_class: d.class ?? '',
+              __meta_ghosthunter_known: String(d.known),
+            },
+          }));
+        return;
+      default:
+        ctx.status = 404;
+        ctx.body = 'Not found\n';
+    }
+  });
+  return app;
+}

@@ -1,0 +1,242 @@
+import type { KnownDeviceConfig } from '../config/schema.js';
+import type { StoredDevice, StoredEvent } from '../store/store.js';
+import { isRandomizedMac, vendorOf } from '../arp/vendor.js';
+
+export const EVENT_KINDS = ['new_device', 'device_gone', 'device_back', 'ip_changed', 'ip_conflict', 'gateway_mac_changed'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+export type DeviceEvent = StoredEvent & { kind: EventKind };
+
+export interface InventoryOptions {
+  absentAfterMs: number;
+  sleepyAbsentAfterMs: number;
+  retentionMs: number;
+  maxDevices: number;
+  known: ReadonlyMap<string, KnownDeviceConfig>;
+  gatewayIp: string | null;
+}
+
+export type Device = StoredDevice;
+
+const MAX_IPS_PER_DEVICE = 4;
+
+/**
+ * Devices of one interface keyed by MAC, and the events their changes raise.
+ * Pure bookkeeping: time comes in as arguments, nothing here touches the network or disk.
+ */
+export class Inventory {
+  readonly devices = new Map<string, Device>();
+  private readonly ipOwner = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private conflictIps = new Set<string>();
+  private gatewayAlertedMac: string | null = null;
+  gatewayMac: string | null;
+  overflow = 0;
+
+  constructor(
+    readonly iface: string,
+    private opts: InventoryOptions,
+    restored: StoredDevice[] = [],
+    gatewayMac: string | null = null,
+  ) {
+    for (const d of restored) {
+      this.devices.set(d.mac, { ...d });
+      if (d.ips[0]) this.ipOwner.set(d.ips[0], d.mac);
+    }
+    this.gatewayMac = gatewayMac;
+  }
+
+  setOptions(opts: InventoryOptions): void {
+    if (opts.gatewayIp !== this.opts.gatewayIp) this.gatewayMac = null;
+    this.opts = opts;
+  }
+
+  get gatewayIp(): string | null {
+    return this.opts.gatewayIp;
+  }
+
+  known(mac: string): KnownDeviceConfig | undefined {
+    return this.opts.known.get(mac);
+  }
+
+  absentAfter(mac: string): number {
+    const k = this.opts.known.get(mac);
+    return k?.absent_after ?? (k?.can_sleep ? this.opts.sleepyAbsentAfterMs : this.opts.absentAfterMs);
+  }
+
+  private event(ts: number, kind: EventKind, mac: string | null, ip: string | null, detail: Record<string, unknown> = {}): DeviceEvent {
+    return { ts, interface: this.iface, kind, mac, ip, detail };
+  }
+
+  /** Makes room for a new MAC; known devices and present devices are never evicted. */
+  private admit(mac: string): boolean {
+    if (this.devices.size < this.opts.maxDevices) return true;
+    let oldest: Device | null = null;
+    for (const d of this.devices.values()) {
+      if (d.present || this.opts.known.has(d.mac)) continue;
+      if (!oldest || d.lastSeen < oldest.lastSeen) oldest = d;
+    }
+    if (!oldest) {
+      this.overflow++;
+      return false;
+    }
+    this.forget(oldest.mac);
+    return this.devices.size < this.opts.maxDevices || this.admit(mac);
+  }
+
+  private forget(mac: string): void {
+    const d = this.devices.get(mac);
+    if (!d) return;
+    this.devices.delete(mac);
+    if (d.ips[0] && this.ipOwner.get(d.ips[0]) === mac) this.ipOwner.delete(d.ips[0]);
+    this.dirty.delete(mac);
+    this.removed.add(mac);
+  }
+
+  /** A MAC answered a sweep or was heard on the wire with `ip`. */
+  observe(mac: string, ip: string, ts: number, rttMs: number | null): DeviceEvent[] {
+    const events: DeviceEvent[] = [];
+    const hasIp = ip !== '0.0.0.0';
+    let d = this.devices.get(mac);
+    if (!d) {
+      if (!this.admit(mac)) return events;
+      d = {
+        interface: this.iface,
+        mac,
+        ips: hasIp ? [ip] : [],
+        vendor: vendorOf(mac),
+        randomized: isRandomizedMac(mac),
+        firstSeen: ts,
+        lastSeen: ts,
+        lastRttMs: rttMs,
+        present: true,
+        absentSince: null,
+      };
+      this.devices.set(mac, d);
+      this.removed.delete(mac);
+      events.push(this.event(ts, 'new_device', mac, hasIp ? ip : null, { vendor: d.vendor, randomized: d.randomized }));
+    } else {
+      if (!d.present) {
+        events.push(this.event(ts, 'device_back', mac, hasIp ? ip : d.ips[0] ?? null, { absent_seconds: Math.round((ts - (d.absentSince ?? ts)) / 1000) }));
+        d.present = true;
+        d.absentSince = null;
+      }
+      if (hasIp && d.ips[0] !== ip) {
+        if (d.ips[0]) events.push(this.event(ts, 'ip_changed', mac, ip, { old_ip: d.ips[0], new_ip: ip }));
+        d.ips = [ip, ...d.ips.filter((x) => x !== ip)].slice(0, MAX_IPS_PER_DEVICE);
+      }
+      d.lastSeen = Math.max(d.lastSeen, ts);
+      if (rttMs !== null) d.lastRttMs = rttMs;
+    }
+    this.dirty.add(mac);
+    return events;
+  }
+
+  /** Presence and events from one completed sweep (`answers`: every ip→MACs pair that replied). */
+  applySweep(answers: { ip: string; mac: string; rttMs: number | null }[], ts: number): DeviceEvent[] {
+    const events: DeviceEvent[] = [];
+    const macsByIp = new Map<string, string[]>();
+    for (const a of answers) {
+      const macs = macsByIp.get(a.ip) ?? [];
+      macs.push(a.mac);
+      macsByIp.set(a.ip, macs);
+    }
+    const changedMacs = new Set<string>();
+    for (const a of answers) {
+      for (const e of this.observe(a.mac, a.ip, ts, a.rttMs)) {
+        if (e.kind === 'ip_changed') changedMacs.add(a.mac);
+        events.push(e);
+      }
+    }
+    const conflicts = new Set<string>();
+    for (const [ip, macs] of macsByIp) {
+      if (macs.length > 1) {
+        conflicts.add(ip);
+        if (!this.conflictIps.has(ip)) events.push(this.event(ts, 'ip_conflict', macs[0], ip, { macs: [...macs].sort() }));
+        continue;
+      }
+      const mac = macs[0];
+      const owner = this.ipOwner.get(ip);
+      if (owner && owner !== mac && !changedMacs.has(mac)) {
+        events.push(this.event(ts, 'ip_changed', mac, ip, { old_mac: owner, new_mac: mac }));
+      }
+      this.ipOwner.set(ip, mac);
+    }
+    this.conflictIps = conflicts;
+    const gw = this.opts.gatewayIp;
+    if (gw && macsByIp.has(gw)) events.push(...this.checkGateway(macsByIp.get(gw)!, ts, true));
+    return events;
+  }
+
+  /** Passive ARP: refreshes presence and watches the gateway's address between sweeps. */
+  observePassive(mac: string, ip: string, ts: number): DeviceEvent[] {
+    const events = this.observe(mac, ip, ts, null);
+    if (ip === this.opts.gatewayIp) events.push(...this.checkGateway([mac], ts, false));
+    return events;
+  }
+
+  private checkGateway(macs: string[], ts: number, fromSweep: boolean): DeviceEvent[] {
+    const gw = this.opts.gatewayIp!;
+    if (this.gatewayMac === null) {
+      this.gatewayMac = macs[0];
+      return [];
+    }
+    const stranger = macs.find((m) => m !== this.gatewayMac);
+    if (!stranger) {
+      this.gatewayAlertedMac = null;
+      return [];
+    }
+    const events: DeviceEvent[] = [];
+    if (this.gatewayAlertedMac !== stranger) {
+      events.push(this.event(ts, 'gateway_mac_changed', stranger, gw, { old_mac: this.gatewayMac, new_mac: stranger }));
+      this.gatewayAlertedMac = stranger;
+    }
+    // The gateway really moved when a sweep hears only the new MAC; otherwise keep watching the old one.
+    if (fromSweep && !macs.includes(this.gatewayMac)) {
+      this.gatewayMac = stranger;
+      this.gatewayAlertedMac = null;
+    }
+    return events;
+  }
+
+  /** Present devices silent for longer than their absent_after: re-probe them before calling them gone. */
+  absentCandidates(now: number): Device[] {
+    return [...this.devices.values()].filter((d) => d.present && now - d.lastSeen > this.absentAfter(d.mac));
+  }
+
+  markGone(macs: Iterable<string>, now: number): DeviceEvent[] {
+    const events: DeviceEvent[] = [];
+    for (const mac of macs) {
+      const d = this.devices.get(mac);
+      if (!d || !d.present) continue;
+      d.present = false;
+      d.absentSince = now;
+      this.dirty.add(mac);
+      events.push(this.event(now, 'device_gone', mac, d.ips[0] ?? null, { last_seen: new Date(d.lastSeen).toISOString() }));
+    }
+    return events;
+  }
+
+  /** Drops absent devices past the retention; known devices stay listed. */
+  expire(now: number): string[] {
+    const dropped: string[] = [];
+    for (const d of this.devices.values()) {
+      if (!d.present && !this.opts.known.has(d.mac) && now - d.lastSeen > this.opts.retentionMs) dropped.push(d.mac);
+    }
+    for (const mac of dropped) this.forget(mac);
+    return dropped;
+  }
+
+  conflictCount(): number {
+    return this.conflictIps.size;
+  }
+
+  /** Changes since the last call, for the store (which keeps them queued until a write succeeds). */
+  takeChanges(): { devices: Device[]; removed: string[] } {
+    const devices = [...this.dirty].map((mac) => this.devices.get(mac)).filter((d): d is Device => d !== undefined).map((d) => ({ ...d }));
+    const removed = [...this.removed];
+    this.dirty.clear();
+    this.removed.clear();
+    return { devices, removed };
+  }
+}

@@ -1,0 +1,475 @@
+// Network-namespace ARP test lab: an isolated L2 segment in 198.18.0.0/16 whose devices are
+// answered by the Linux kernel.
+//
+//   <name>-lab-scanner netns            <name>-lab-devices netns
+//   <name>s0 (scannerIp/16) ==veth== <name>d0 ─┬─ macvlan <name>v1 (mac, ip/16)
+//                                              ├─ macvlan <name>v2 ...
+//
+// Broadcast flooding to thousands of macvlans does not scale, so with `steer` an ingress tc u32
+// filter on <name>d0 hashes each broadcast ARP request on its target address and redirects it
+// to the macvlan(s) owning that address; an nftables netdev rule drops the rest (the kernel here
+// has no tc gact "drop" action). See /work/shared/reference/lab-facts.md for the measurements.
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  deviceMac,
+  hostAddresses,
+  inLabNet,
+  intToIp,
+  ipToInt,
+  LAB_NET,
+  normaliseMac,
+  parseLabCidr,
+  randomLocalMac,
+  type Cidr,
+} from './ipv4.js';
+import { must, run, type RunResult } from './run.js';
+
+export interface LabDevice {
+  ifname: string;
+  mac: string; // lower-case aa:bb:cc:dd:ee:ff
+  ip: string;
+}
+
+export interface LabOptions {
+  /** unique prefix, [a-z][a-z0-9]{0,7}; default `gh` + 4 random chars */
+  name?: string;
+  /** where devices live, inside 198.18.0.0/16; default 198.18.0.0/24 */
+  cidr?: string;
+  /** spread the devices evenly across the cidr instead of sequentially from the first host */
+  spread?: boolean;
+  /** first device is the scanner's default gateway; default true */
+  gateway?: boolean;
+  /** tc steering of ARP requests per target address; default true (needed beyond ~300 devices) */
+  steer?: boolean;
+}
+
+export type LabExecResult = RunResult;
+
+const NAME_RE = /^[a-z][a-z0-9]{0,7}$/;
+const SCANNER_NS_SUFFIX = '-lab-scanner';
+const DEVICES_NS_SUFFIX = '-lab-devices';
+const IFNAMSIZ = 15;
+export const LAB_SCANNER_IP = '198.18.255.254';
+const SCANNER_IP_INT = ipToInt(LAB_SCANNER_IP);
+const NETNS_DIR = '/run/netns';
+const HT = 2; // u32 hash table id holding the per-address filters (256 buckets)
+
+interface Dev extends LabDevice {
+  n: number; // ip as integer
+  up: boolean;
+}
+
+// Namespaces of labs that have not been torn down; removed synchronously if the process exits.
+const live = new Set<Lab>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const lab of live) for (const ns of [lab.devicesNs, lab.scannerNs]) deleteNsSync(ns);
+  });
+}
+
+function deleteNsSync(ns: string): void {
+  if (!existsSync(`${NETNS_DIR}/${ns}`)) return;
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  } catch {
+    /* best effort at exit */
+  }
+}
+
+async function deleteNs(ns: string): Promise<void> {
+  if (!existsSync(`${NETNS_DIR}/${ns}`)) return;
+  const r = await run('ip', ['netns', 'del', ns]);
+  if (r.code !== 0 && existsSync(`${NETNS_DIR}/${ns}`)) {
+    throw new Error(`lab: could not delete netns ${ns}: ${r.stderr.trim()}`);
+  }
+}
+
+export class Lab {
+  readonly scannerNs: string;
+  readonly devicesNs: string;
+  readonly scannerIf: string;
+  readonly devicesIf: string; // the devices-side veth, lower device of every macvlan
+  readonly scannerIp = LAB_SCANNER_IP;
+  readonly scannerMac: string;
+  readonly cidr: string;
+  readonly gatewayIp?: string;
+
+  private readonly net: Cidr;
+  private readonly devs = new Map<string, Dev>(); // by ifname, insertion order
+  private readonly macs = new Set<string>();
+  private readonly macGen = new Map<number, number>(); // ip -> next generated-MAC generation
+  private readonly filters = new Map<number, string>(); // ip -> u32 handle "2:b:id"
+  private readonly bucketIds = new Map<number, Set<number>>();
+  private nextIf = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private isDown = false;
+
+  private constructor(
+    readonly name: string,
+    net: Cidr,
+    readonly steer: boolean,
+    gatewayIp: string | undefined,
+  ) {
+    this.gatewayIp = gatewayIp;
+    this.net = net;
+    this.cidr = net.text;
+    this.scannerNs = name + SCANNER_NS_SUFFIX;
+    this.devicesNs = name + DEVICES_NS_SUFFIX;
+    this.scannerIf = `${name}s0`;
+    this.devicesIf = `${name}d0`;
+    this.scannerMac = randomLocalMac();
+  }
+
+  static async up(count: number, opts: LabOptions = {}): Promise<Lab> {
+    const name = opts.name ?? 'gh' + randomBytes(4).toString('hex').slice(0, 4);
+    if (!NAME_RE.test(name)) throw new Error(`lab: name "${name}" must match ${NAME_RE} (interface names <= ${IFNAMSIZ} chars)`);
+    const net = parseLabCidr(opts.cidr ?? '198.18.0.0/24');
+    if (!Number.isInteger(count) || count < 0) throw new Error(`lab: invalid device count ${count}`);
+    const hosts = hostAddresses(net, new Set([SCANNER_IP_INT]));
+    if (count > hosts.length) throw new Error(`lab: ${count} devices do not fit in ${net.text} (${hosts.length} usable)`);
+    const ips = opts.spread
+      ? Array.from({ length: count }, (_, i) => hosts[Math.floor((i * hosts.length) / count)])
+      : hosts.slice(0, count);
+
+    const gatewayIp = (opts.gateway ?? true) && ips.length > 0 ? intToIp(ips[0]) : undefined;
+    const lab = new Lab(name, net, opts.steer ?? true, gatewayIp);
+    for (const ns of [lab.scannerNs, lab.devicesNs]) {
+      if (existsSync(`${NETNS_DIR}/${ns}`)) throw new Error(`lab: netns ${ns} already exists (stale lab? see cleanupStaleLabs)`);
+    }
+    installExitHook();
+    live.add(lab);
+    try {
+      await lab.build(ips);
+    } catch (e) {
+      await lab.down().catch(() => {});
+      throw e;
+    }
+    return lab;
+  }
+
+  private async build(ips: number[]): Promise<void> {
+    const { scannerNs: S, devicesNs: D, scannerIf, devicesIf } = this;
+    await must('ip', ['netns', 'add', S]);
+    await must('ip', ['netns', 'add', D]);
+    const noV6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    await Promise.all([
+      must('ip', ['netns', 'exec', S, 'sysctl', '-q', '-w', ...noV6]),
+      must('ip', ['netns', 'exec', D, 'sysctl', '-q', '-w', ...noV6,
+        // effective value is max(all, dev), so "all" covers every macvlan
+        'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2',
+        'net.ipv4.conf.all.arp_filter=0', 'net.ipv4.conf.default.arp_filter=0']),
+    ]);
+    await must('ip', ['link', 'add', 'name', scannerIf, 'address', this.scannerMac, 'netns', S,
+      'type', 'veth', 'peer', 'name', devicesIf, 'netns', D]);
+    await this.ipBatch(S, [
+      'link set lo up',
+      `link set ${scannerIf} up`,
+      `addr add ${this.scannerIp}/16 dev ${scannerIf}`,
+      ...this.gatewayRoute(),
+    ]);
+    const pre = [`link set ${devicesIf} up`];
+    for (const n of ips) pre.push(...this.createLines(this.newDev(n, this.nextMac(n))));
+    if (this.steer) {
+      await must('ip', ['netns', 'exec', D, 'nft', '-f', '-'], [
+        `table netdev ghlab {`,
+        `  chain unsteered {`,
+        `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
+        // runs after tc ingress: only broadcast requests no device owns get here
+        `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
+        `  }`,
+        `}`,
+      ].join('\n') + '\n');
+    }
+    const tcHead = this.steer
+      ? [
+          `qdisc add dev ${devicesIf} clsact`,
+          `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
+          // broadcast ARP requests (op 1 at offset 6, dst MAC ff.. at -14) -> bucket = low byte of target IP (offset 24)
+          `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
+            `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
+            `hash mask 0x000000ff at 24 link ${HT}:`,
+        ]
+      : [];
+    await this.apply(pre, ips, [], tcHead);
+  }
+
+  private gatewayRoute(): string[] {
+    return this.gatewayIp ? [`route replace default via ${this.gatewayIp} dev ${this.scannerIf}`] : [];
+  }
+
+  /** Current devices whose link is up (the ones that should answer ARP). */
+  devices(): LabDevice[] {
+    return [...this.devs.values()]
+      .filter((d) => d.up)
+      .sort((a, b) => a.n - b.n || (a.mac < b.mac ? -1 : 1))
+      .map(({ ifname, mac, ip }) => ({ ifname, mac, ip }));
+  }
+
+  addDevice(ip?: string, mac?: string): Promise<LabDevice> {
+    return this.serial(async () => {
+      const n = ip === undefined ? this.nextFreeIp() : this.checkIp(ip);
+      if (this.owners(n).length > 0) throw new Error(`lab: ${intToIp(n)} is already in use (use spoof for a second MAC)`);
+      const d = this.newDev(n, this.takeMac(n, mac));
+      await this.apply(this.createLines(d), [n], []);
+      return this.publicDev(d);
+    });
+  }
+
+  removeDevice(ip: string): Promise<void> {
+    return this.serial(async () => {
+      const n = this.checkIp(ip);
+      const gone = this.owners(n);
+      if (gone.length === 0) throw new Error(`lab: no device has ${ip}`);
+      for (const d of gone) this.forget(d);
+      await this.apply([], [n], gone.map((d) => `link del ${d.ifname}`));
+    });
+  }
+
+  moveIp(ip: string, newMac?: string): Promise<LabDevice> {
+    return this.serial(async () => {
+      const n = this.checkIp(ip);
+      const old = this.owners(n);
+      if (old.length === 0) throw new Error(`lab: no device has ${ip}`);
+      const d = this.newDev(n, this.takeMac(n, newMac));
+      for (const o of old) this.forget(o);
+      await this.apply(this.createLines(d), [n], old.map((o) => `link del ${o.ifname}`));
+      return this.publicDev(d);
+    });
+  }
+
+  spoof(ip: string, mac?: string): Promise<LabDevice> {
+    return this.serial(async () => {
+      const n = this.checkIp(ip);
+      const d = this.newDev(n, this.takeMac(n, mac));
+      await this.apply(this.createLines(d), [n], []);
+      return this.publicDev(d);
+    });
+  }
+
+  setDeviceUp(ip: string, up: boolean): Promise<void> {
+    return this.serial(async () => {
+      const n = this.checkIp(ip);
+      const ds = this.owners(n);
+      if (ds.length === 0) throw new Error(`lab: no device has ${ip}`);
+      for (const d of ds) d.up = up;
+      // Taking a link down flushes its neighbours, permanent ones included, so re-add on up.
+      // Down devices are left out of the steering filter (mirred to a down device logs warnings).
+      const linkLines = ds.flatMap((d) =>
+        up ? [`link set ${d.ifname} up`, this.neighLine(d.ifname)] : [`link set ${d.ifname} down`],
+      );
+      await this.apply(up ? linkLines : [], [n], up ? [] : linkLines);
+    });
+  }
+
+  setScannerLink(up: boolean): Promise<void> {
+    return this.serial(async () => {
+      // the default route disappears with the link, so restore it
+      await this.ipBatch(this.scannerNs, [`link set ${this.scannerIf} ${up ? 'up' : 'down'}`, ...(up ? this.gatewayRoute() : [])]);
+    });
+  }
+
+  /** Every device with `ip` sends a gratuitous ARP (arp_notify + a MAC "change" to the same MAC). */
+  announce(ip: string): Promise<void> {
+    return this.serial(async () => {
+      const ds = this.owners(this.checkIp(ip)).filter((d) => d.up);
+      if (ds.length === 0) throw new Error(`lab: no live device has ${ip}`);
+      await must('ip', ['netns', 'exec', this.devicesNs, 'sysctl', '-q', '-w',
+        ...ds.map((d) => `net.ipv4.conf.${d.ifname}.arp_notify=1`)]);
+      await this.ipBatch(this.devicesNs, ds.map((d) => `link set ${d.ifname} address ${d.mac}`));
+    });
+  }
+
+  /** Leave the lab in place when this process exits (CLI `lab up`); remove it later with `lab down`. */
+  keep(): void {
+    live.delete(this);
+  }
+
+  exec(cmd: string[], opts: { ns?: 'scanner' | 'devices'; timeoutMs?: number } = {}): Promise<LabExecResult> {
+    const ns = opts.ns === 'devices' ? this.devicesNs : this.scannerNs;
+    return run('ip', ['netns', 'exec', ns, ...cmd], { timeoutMs: opts.timeoutMs });
+  }
+
+  /** Long-running process inside the scanner namespace (`ip netns exec` execs the command in place). */
+  spawnInScanner(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
+    return spawn('ip', ['netns', 'exec', this.scannerNs, ...cmd], opts);
+  }
+
+  /** Idempotent; removes both namespaces by exact name (and with them every interface). */
+  async down(): Promise<void> {
+    this.isDown = true;
+    await this.queue.catch(() => {});
+    // Deleting the lower device first tears all macvlans down synchronously, so the kernel is
+    // not still busy with them (holding RTNL) when the next lab comes up.
+    if (existsSync(`${NETNS_DIR}/${this.devicesNs}`)) await run('ip', ['-n', this.devicesNs, 'link', 'del', this.devicesIf]);
+    await deleteNs(this.devicesNs);
+    await deleteNs(this.scannerNs);
+    live.delete(this);
+  }
+
+  // ---- internals ----
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.isDown) return Promise.reject(new Error(`lab ${this.name} is down`));
+    const p = this.queue.then(fn);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  private checkIp(ip: string): number {
+    const n = ipToInt(ip);
+    if (!inLabNet(n) || n === SCANNER_IP_INT || n === LAB_NET || n === (LAB_NET | 0xffff) >>> 0) {
+      throw new Error(`lab: ${ip} is not a usable device address in 198.18.0.0/16`);
+    }
+    return n;
+  }
+
+  private owners(n: number): Dev[] {
+    return [...this.devs.values()].filter((d) => d.n === n);
+  }
+
+  private nextFreeIp(): number {
+    const used = new Set([...this.devs.values()].map((d) => d.n));
+    used.add(SCANNER_IP_INT);
+    const size = 2 ** (32 - this.net.prefix);
+    for (let n = this.net.network + 1; n < this.net.network + size - 1; n++) if (!used.has(n)) return n;
+    throw new Error(`lab: no free address left in ${this.cidr}`);
+  }
+
+  private nextMac(n: number): string {
+    for (;;) {
+      const g = this.macGen.get(n) ?? 0;
+      this.macGen.set(n, g + 1);
+      const mac = deviceMac(n, g);
+      if (!this.macs.has(mac)) return mac;
+    }
+  }
+
+  private takeMac(n: number, mac?: string): string {
+    if (mac === undefined) return this.nextMac(n);
+    const m = normaliseMac(mac);
+    if (this.macs.has(m) || m === this.scannerMac) throw new Error(`lab: MAC ${m} is already in use`);
+    return m;
+  }
+
+  private neighLine(ifname: string): string {
+    // Permanent entries do not count toward the kernel-wide gc_thresh3 (1024) shared by all netns.
+    return `neigh replace ${this.scannerIp} lladdr ${this.scannerMac} dev ${ifname} nud permanent`;
+  }
+
+  private newDev(n: number, mac: string): Dev {
+    const ifname = `${this.name}v${this.nextIf++}`;
+    if (ifname.length > IFNAMSIZ) throw new Error(`lab: interface name ${ifname} too long; use a shorter lab name`);
+    const d: Dev = { ifname, mac, ip: intToIp(n), n, up: true };
+    this.devs.set(ifname, d);
+    this.macs.add(mac);
+    return d;
+  }
+
+  /** `ip` batch lines that create device `d` in the devices namespace. */
+  private createLines(d: Dev): string[] {
+    const { ifname, mac } = d;
+    return [
+      // private mode: devices never see each other's frames (no flooding between macvlans)
+      `link add link ${this.devicesIf} name ${ifname} address ${mac} type macvlan mode private`,
+      `link set ${ifname} up`,
+      `addr add ${d.ip}/16 dev ${ifname}`,
+      this.neighLine(ifname),
+    ];
+  }
+
+  private forget(d: Dev): void {
+    this.devs.delete(d.ifname);
+    this.macs.delete(d.mac);
+  }
+
+  private publicDev(d: Dev): LabDevice {
+    return { ifname: d.ifname, mac: d.mac, ip: d.ip };
+  }
+
+  /** ip lines first, then steering filters for `ips` (from current state), then `post` ip lines. */
+  private async apply(pre: string[], ips: number[], post: string[], tcHead: string[] = []): Promise<void> {
+    await this.ipBatch(this.devicesNs, pre);
+    if (this.steer) await this.tcBatch([...tcHead, ...ips.flatMap((n) => this.filterLines(n))]);
+    await this.ipBatch(this.devicesNs, post);
+  }
+
+  private filterLines(n: number): string[] {
+    const targets = this.owners(n).filter((d) => d.up);
+    let handle = this.filters.get(n);
+    const bucket = (n & 255).toString(16);
+    const base = `filter %s dev ${this.devicesIf} ingress prio 1 handle %h protocol arp u32`;
+    if (targets.length === 0) {
+      if (!handle) return [];
+      this.filters.delete(n);
+      this.bucketIds.get(n & 255)!.delete(Number.parseInt(handle.split(':')[2], 16));
+      return [base.replace('%s', 'del').replace('%h', handle)];
+    }
+    let verb = 'replace';
+    if (!handle) {
+      verb = 'add';
+      const ids = this.bucketIds.get(n & 255) ?? new Set<number>();
+      this.bucketIds.set(n & 255, ids);
+      let id = 1;
+      while (ids.has(id)) id++;
+      ids.add(id);
+      handle = `${HT}:${bucket}:${id.toString(16)}`;
+      this.filters.set(n, handle);
+    }
+    // mirred can mirror to all but the last owner and redirect to the last (spoofed addresses)
+    const actions = targets.map(
+      (d, i) => `action mirred ingress ${i === targets.length - 1 ? 'redirect' : 'mirror'} dev ${d.ifname}`,
+    );
+    return [
+      `${base.replace('%s', verb).replace('%h', handle)} ht ${HT}:${bucket}: ` +
+        `match u32 0x${n.toString(16).padStart(8, '0')} 0xffffffff at 24 ${actions.join(' ')}`,
+    ];
+  }
+
+  private async ipBatch(ns: string, lines: string[]): Promise<void> {
+    if (lines.length) await must('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
+  }
+
+  private async tcBatch(lines: string[]): Promise<void> {
+    if (lines.length) await must('tc', ['-n', this.devicesNs, '-batch', '-'], lines.join('\n') + '\n');
+  }
+}
+
+/** Runs `fn` with a fresh lab and always tears it down, also when `fn` throws. */
+export async function withLab<T>(count: number, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.up(count, opts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.down();
+  }
+}
+
+/** Names of existing lab namespaces whose lab name starts with `prefix`. */
+export function listLabNamespaces(prefix = ''): string[] {
+  if (!existsSync(NETNS_DIR)) return [];
+  return readdirSync(NETNS_DIR).filter((ns) => {
+    const suffix = [SCANNER_NS_SUFFIX, DEVICES_NS_SUFFIX].find((s) => ns.endsWith(s));
+    if (!suffix) return false;
+    const name = ns.slice(0, -suffix.length);
+    return NAME_RE.test(name) && name.startsWith(prefix);
+  });
+}
+
+/** Removes namespaces left by a crashed run whose lab name starts with `prefix`. */
+export async function cleanupStaleLabs(prefix: string): Promise<void> {
+  if (!prefix) throw new Error('lab: cleanupStaleLabs needs a non-empty prefix');
+  for (const ns of listLabNamespaces(prefix)) await deleteNs(ns);
+}
+
+/** Removes the lab called exactly `name` (e.g. one left running by `lab up`); false if none existed. */
+export async function removeLab(name: string): Promise<boolean> {
+  if (!NAME_RE.test(name)) throw new Error(`lab: invalid lab name "${name}"`);
+  const namespaces = [name + DEVICES_NS_SUFFIX, name + SCANNER_NS_SUFFIX].filter((ns) => existsSync(`${NETNS_DIR}/${ns}`));
+  for (const ns of namespaces) await deleteNs(ns);
+  return namespaces.length > 0;
+}

@@ -1,0 +1,189 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** 'GHNT' — marks the file as ours so a foreign SQLite file is never silently reused. */
+const APPLICATION_ID = 0x47484e54;
+const SCHEMA_VERSION = 1;
+
+export class StoreError extends Error {}
+
+export interface StoredDevice {
+  interface: string;
+  mac: string;
+  ips: string[];
+  vendor: string;
+  randomized: boolean;
+  firstSeen: number; // epoch ms
+  lastSeen: number;
+  lastRttMs: number | null;
+  present: boolean;
+  absentSince: number | null;
+}
+
+export interface StoredEvent {
+  ts: number;
+  interface: string;
+  kind: string;
+  mac: string | null;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface StoredSweep {
+  interface: string;
+  ts: number;
+  durationMs: number;
+  ok: boolean;
+  devices: { mac: string; ip: string }[];
+}
+
+export interface PendingWrite {
+  devices: StoredDevice[];
+  removed: { interface: string; mac: string }[];
+  events: StoredEvent[];
+  sweeps: StoredSweep[];
+  gateways: { interface: string; ip: string; mac: string }[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS devices (
+  interface TEXT NOT NULL, mac TEXT NOT NULL, ips TEXT NOT NULL, vendor TEXT NOT NULL,
+  randomized INTEGER NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+  last_rtt_ms REAL, present INTEGER NOT NULL, absent_since REAL,
+  PRIMARY KEY (interface, mac)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY, ts REAL NOT NULL, interface TEXT NOT NULL, kind TEXT NOT NULL,
+  mac TEXT, ip TEXT, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS sweeps (
+  id INTEGER PRIMARY KEY, interface TEXT NOT NULL, ts REAL NOT NULL, duration_ms REAL NOT NULL,
+  ok INTEGER NOT NULL, devices TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sweeps_iface_ts ON sweeps (interface, ts);
+CREATE TABLE IF NOT EXISTS gateways (interface TEXT PRIMARY KEY, ip TEXT NOT NULL, mac TEXT NOT NULL);
+`;
+
+/**
+ * The embedded store: inventory, event log and per-sweep history in one SQLite file (WAL).
+ * Every write is one transaction, so `kill -9` loses at most the write in flight.
+ */
+export class Store {
+  readonly file: string;
+  private readonly db: Database.Database;
+
+  constructor(dir: string) {
+    const absDir = resolve(dir);
+    this.file = join(absDir, 'ghost-hunter.db');
+    try {
+      mkdirSync(absDir, { recursive: true });
+    } catch (err) {
+      throw new StoreError(`cannot create data directory ${absDir}: ${(err as Error).message}`);
+    }
+    const existed = existsSync(this.file);
+    try {
+      this.db = new Database(this.file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 2000');
+      const appId = this.db.pragma('application_id', { simple: true }) as number;
+      const tables = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+      if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
+        throw new StoreError(
+          `${this.file} is not a Ghost Hunter store (it is another application's SQLite file); ` +
+            'move it away or point storage.path elsewhere',
+        );
+      }
+      if (appId === APPLICATION_ID) {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION) throw new StoreError(`${this.file} was written by a newer Ghost Hunter (schema ${version})`);
+        const check = this.db.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new StoreError(`${this.file} is corrupt (${String(check)}); restore it from a backup or move it away`);
+      }
+      this.db.exec(SCHEMA);
+      this.db.pragma(`application_id = ${APPLICATION_ID}`);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const e = err as Error & { code?: string };
+      const what = e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT' ? 'is corrupt or not a database' : 'cannot be opened';
+      throw new StoreError(`${this.file} ${what}${existed ? '' : ' (new file)'}: ${e.message}`);
+    }
+  }
+
+  loadDevices(): StoredDevice[] {
+    const rows = this.db.prepare('SELECT * FROM devices').all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      interface: String(r.interface),
+      mac: String(r.mac),
+      ips: JSON.parse(String(r.ips)) as string[],
+      vendor: String(r.vendor),
+      randomized: r.randomized === 1,
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      lastRttMs: r.last_rtt_ms === null ? null : Number(r.last_rtt_ms),
+      present: r.present === 1,
+      absentSince: r.absent_since === null ? null : Number(r.absent_since),
+    }));
+  }
+
+  loadGateways(): { interface: string; ip: string; mac: string }[] {
+    return this.db.prepare('SELECT interface, ip, mac FROM gateways').all() as { interface: string; ip: string; mac: string }[];
+  }
+
+  loadSweeps(iface: string, sinceMs: number): StoredSweep[] {
+    const rows = this.db
+      .prepare('SELECT interface, ts, duration_ms, ok, devices FROM sweeps WHERE interface = ? AND ts >= ? ORDER BY ts')
+      .all(iface, sinceMs) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      interface: String(r.interface),
+      ts: Number(r.ts),
+      durationMs: Number(r.duration_ms),
+      ok: r.ok === 1,
+      devices: JSON.parse(String(r.devices)) as { mac: string; ip: string }[],
+    }));
+  }
+
+  recentEvents(limit: number): StoredEvent[] {
+    const rows = this.db.prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      ts: Number(r.ts),
+      interface: String(r.interface),
+      kind: String(r.kind),
+      mac: r.mac === null ? null : String(r.mac),
+      ip: r.ip === null ? null : String(r.ip),
+      detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+    }));
+  }
+
+  /** Writes everything in one transaction: all of it lands, or none of it. */
+  write(w: PendingWrite): void {
+    const upsert = this.db.prepare(`INSERT INTO devices (interface, mac, ips, vendor, randomized, first_seen, last_seen, last_rtt_ms, present, absent_since)
+      VALUES (@interface, @mac, @ips, @vendor, @randomized, @firstSeen, @lastSeen, @lastRttMs, @present, @absentSince)
+      ON CONFLICT (interface, mac) DO UPDATE SET ips = excluded.ips, vendor = excluded.vendor, randomized = excluded.randomized,
+        first_seen = min(first_seen, excluded.first_seen), last_seen = excluded.last_seen, last_rtt_ms = excluded.last_rtt_ms,
+        present = excluded.present, absent_since = excluded.absent_since`);
+    const remove = this.db.prepare('DELETE FROM devices WHERE interface = ? AND mac = ?');
+    const event = this.db.prepare('INSERT INTO events (ts, interface, kind, mac, ip, detail) VALUES (?, ?, ?, ?, ?, ?)');
+    const sweep = this.db.prepare('INSERT INTO sweeps (interface, ts, duration_ms, ok, devices) VALUES (?, ?, ?, ?, ?)');
+    const gateway = this.db.prepare('INSERT INTO gateways (interface, ip, mac) VALUES (?, ?, ?) ON CONFLICT (interface) DO UPDATE SET ip = excluded.ip, mac = excluded.mac');
+    this.db.transaction(() => {
+      for (const d of w.devices) {
+        upsert.run({ ...d, ips: JSON.stringify(d.ips), randomized: d.randomized ? 1 : 0, present: d.present ? 1 : 0 });
+      }
+      for (const r of w.removed) remove.run(r.interface, r.mac);
+      for (const e of w.events) event.run(e.ts, e.interface, e.kind, e.mac, e.ip, JSON.stringify(e.detail));
+      for (const s of w.sweeps) sweep.run(s.interface, s.ts, s.durationMs, s.ok ? 1 : 0, JSON.stringify(s.devices));
+      for (const g of w.gateways) gateway.run(g.interface, g.ip, g.mac);
+    })();
+  }
+
+  /** Drops history older than the anomaly window and events older than the retention. */
+  prune(sweepsBeforeMs: number, eventsBeforeMs: number): void {
+    this.db.prepare('DELETE FROM sweeps WHERE ts < ?').run(sweepsBeforeMs);
+    this.db.prepare('DELETE FROM events WHERE ts < ?').run(eventsBeforeMs);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,249 @@
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { ArpRequestBuilder, intToIpv4, ipv4ToInt } from '../arp/codec.js';
+import type { ArpChannel } from '../capture/arp-channel.js';
+
+export interface SweepOptions {
+  /** Requests per second; 0 sends as fast as the host can. */
+  rate: number;
+  /** Extra rounds that re-ask only the addresses that stayed silent. */
+  retries: number;
+  /** Longest wait for replies after the last request of a round. */
+  timeoutMs: number;
+  /** Shorten the waits from measured round-trip times (replies arriving later still count). */
+  adaptive?: boolean;
+  /** Requests sent back-to-back before yielding to the event loop. */
+  burst?: number;
+  /** Known MACs to ask by unicast instead of broadcast (re-probing a device believed gone). */
+  unicast?: ReadonlyMap<string, string>;
+  onProgress?: (p: SweepProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface SweepProgress {
+  round: number;
+  sent: number;
+  total: number;
+  answered: number;
+}
+
+export interface SweepInterface {
+  name: string;
+  mac: string;
+  ip: string;
+}
+
+export interface DeviceReply {
+  ip: string;
+  mac: string;
+  /** Time from the request to the first reply; null for the scanning host itself. */
+  rttMs: number | null;
+  self: boolean;
+}
+
+export interface SweepStats {
+  addresses: number;
+  requestsSent: number;
+  replies: number;
+  duplicates: number;
+  pcapDropped: number;
+  rounds: number;
+  durationMs: number;
+}
+
+export interface SweepResult {
+  interface: string;
+  startedAt: number;
+  devices: DeviceReply[];
+  /** IPs answered by more than one MAC in this sweep. */
+  conflicts: { ip: string; macs: string[] }[];
+  stats: SweepStats;
+}
+
+function indexOf(sorted: Uint32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid];
+    if (v === value) return mid;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Offset (ms) from `now()` to the kernel's realtime clock, which stamps captured frames (`tsMs`).
+ * performance.timeOrigin is fixed at process start with ~0.1 ms error and does not follow clock
+ * steps (NTP at boot on RTC-less hosts), so request times are converted per sweep. Spins until
+ * Date.now() ticks to the next millisecond (< 1 ms each); accurate to a few microseconds.
+ */
+function realtimeOffset(): number {
+  const samples: number[] = [];
+  for (let n = 0; n < 3; n++) {
+    const start = Date.now();
+    const deadline = now() + 5;
+    for (;;) {
+      const p = now();
+      const d = Date.now();
+      if (d !== start || p > deadline) {
+        samples.push(d - p);
+        break;
+      }
+    }
+  }
+  return samples.sort((a, b) => a - b)[1];
+}
+
+/**
+ * One ARP sweep over sorted `targets`. Stops as soon as every address has answered;
+ * otherwise waits after each round (adaptively, from measured RTTs, capped by timeoutMs)
+ * and retries only the silent addresses.
+ */
+export async function sweep(
+  channel: ArpChannel,
+  iface: SweepInterface,
+  targets: Uint32Array,
+  opts: SweepOptions,
+): Promise<SweepResult> {
+  const startedAt = Date.now();
+  const t0 = now();
+  const dropsBefore = channel.stats().dropped;
+  const toRealtime = realtimeOffset();
+  const builder = new ArpRequestBuilder(iface.mac, iface.ip);
+  const selfIp = ipv4ToInt(iface.ip);
+  const sentAt = new Float64Array(targets.length);
+  const answered = new Uint8Array(targets.length);
+  const macsByIndex = new Map<number, Map<string, number | null>>();
+  const rtts: number[] = [];
+  let answeredCount = 0;
+  let replies = 0;
+  let duplicates = 0;
+  let requestsSent = 0;
+
+  const selfIndex = indexOf(targets, selfIp);
+  if (selfIndex >= 0) {
+    answered[selfIndex] = 1;
+    answeredCount++;
+    macsByIndex.set(selfIndex, new Map([[iface.mac, null]]));
+  }
+
+  let wake: (() => void) | null = null;
+  const stop = channel.onArp((p, tsMs) => {
+    if (p.op !== 'reply' || (p.targetIp !== iface.ip && p.targetMac !== iface.mac)) return;
+    const i = indexOf(targets, ipv4ToInt(p.senderIp));
+    if (i < 0 || i === selfIndex) return;
+    replies++;
+    let macs = macsByIndex.get(i);
+    if (!macs) macsByIndex.set(i, (macs = new Map()));
+    if (macs.has(p.senderMac)) {
+      duplicates++;
+      return;
+    }
+    const rtt = sentAt[i] > 0 ? Math.max(0, tsMs - sentAt[i]) : null;
+    macs.set(p.senderMac, rtt);
+    if (rtt !== null) rtts.push(rtt);
+    if (!answered[i]) {
+      answered[i] = 1;
+      answeredCount++;
+      if (answeredCount === targets.length) wake?.();
+    }
+  });
+
+  const burst = Math.max(1, opts.burst ?? 64);
+  const rounds = 1 + Math.max(0, opts.retries);
+  let roundsRun = 0;
+  try {
+    for (let round = 0; round < rounds && answeredCount < targets.length; round++) {
+      roundsRun++;
+      const pending: number[] = [];
+      for (let i = 0; i < targets.length; i++) if (!answered[i]) pending.push(i);
+      const roundStart = now();
+      let sent = 0;
+      while (sent < pending.length) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('sweep aborted');
+        let allowed = burst;
+        if (opts.rate > 0) {
+          const due = Math.floor(((now() - roundStart) * opts.rate) / 1000) + 1 - sent;
+          if (due <= 0) {
+            await sleep(Math.max(1, Math.ceil(1000 / opts.rate)));
+            continue;
+          }
+          allowed = Math.min(burst, due);
+        }
+        const end = Math.min(pending.length, sent + allowed);
+        for (; sent < end; sent++) {
+          const i = pending[sent];
+          if (answered[i]) continue; // a late reply arrived meanwhile
+          const ip = targets[i];
+          const mac = opts.unicast?.get(intToIpv4(ip));
+          sentAt[i] = now() + toRealtime; // same clock as the capture timestamps
+          channel.inject(builder.build(ip, mac));
+          requestsSent++;
+        }
+        opts.onProgress?.({ round, sent, total: pending.length, answered: answeredCount });
+        await yieldToLoop();
+      }
+      await waitForReplies(round === rounds - 1);
+    }
+    if (answeredCount === targets.length && requestsSent > 0) {
+      // Everyone answered: linger briefly so a second MAC answering for the same IP is still seen.
+      await sleep(Math.min(opts.timeoutMs, Math.max(5, 2 * percentile(rtts, 0.99))));
+    }
+  } finally {
+    stop();
+  }
+
+  async function waitForReplies(lastRound: boolean): Promise<void> {
+    if (answeredCount === targets.length) return;
+    let waitMs = opts.timeoutMs;
+    if (opts.adaptive !== false && rtts.length >= 3) {
+      const p99 = percentile(rtts, 0.99);
+      // The last round waits longer: nothing asks again after it.
+      const floor = lastRound ? 100 : 30;
+      waitMs = Math.min(opts.timeoutMs, Math.max(floor, p99 * (lastRound ? 8 : 4)));
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, waitMs);
+      function done(): void {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  const devices: DeviceReply[] = [];
+  const conflicts: { ip: string; macs: string[] }[] = [];
+  const indices = [...macsByIndex.keys()].sort((a, b) => targets[a] - targets[b]);
+  for (const i of indices) {
+    const macs = macsByIndex.get(i)!;
+    const ip = intToIpv4(targets[i]);
+    for (const [mac, rtt] of macs) devices.push({ ip, mac, rttMs: rtt, self: i === selfIndex });
+    if (macs.size > 1) conflicts.push({ ip, macs: [...macs.keys()].sort() });
+  }
+  return {
+    interface: iface.name,
+    startedAt,
+    devices,
+    conflicts,
+    stats: {
+      addresses: targets.length,
+      requestsSent,
+      replies,
+      duplicates,
+      pcapDropped: Math.max(0, channel.stats().dropped - dropsBefore),
+      rounds: roundsRun,
+      durationMs: now() - t0,
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnomalyEngine } from '../../src/anomaly/engine.js';
+import { DETECTOR_NAMES } from '../../src/anomaly/detectors.js';
+import { FEATURE_NAMES } from '../../src/anomaly/features.js';
+import type { AnomalyResult, SweepRecord } from '../../src/anomaly/types.js';
+import { ALWAYS_ON, GATEWAY, KNOWN, mac, quietHistory } from './helpers.js';
+
+const OPTS = { tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip, seed: 5, warmupSweeps: 288, retrainEverySweeps: 12 };
+
+async function live(engine: AnomalyEngine, sweeps: SweepRecord[]): Promise<AnomalyResult[]> {
+  const out: AnomalyResult[] = [];
+  for (const s of sweeps) {
+    out.push(engine.observe(s));
+    await engine.retrainIfDue();
+  }
+  return out;
+}
+
+const history = quietHistory(700);
+const train = history.slice(0, 600);
+const later = history.slice(600);
+
+test('warm-up: no score and state "training" until the minimum history and a first training', async () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  for (let i = 0; i < 287; i++) {
+    const r = e.observe(history[i]);
+    assert.equal(r.state, 'training');
+    assert.equal(r.score, null);
+    assert.equal(r.anomalous, false);
+    assert.equal(await e.retrainIfDue(), false);
+  }
+  assert.equal(e.status().state, 'training');
+  const r = e.observe(history[287]);
+  assert.equal(r.state, 'training');
+  assert.equal(await e.retrainIfDue(), true);
+  const st = e.status();
+  assert.equal(st.state, 'ready');
+  assert.equal(st.samples, 288);
+  assert.equal(st.lastTrainedTs, history[287].ts);
+  assert.ok(st.threshold !== null && st.threshold > 0 && st.threshold < 1);
+  const next = e.observe(history[288]);
+  assert.equal(next.state, 'ready');
+  assert.equal(typeof next.score, 'number');
+  assert.deepEqual(Object.keys(next.detectors).sort(), [...DETECTOR_NAMES].sort());
+  assert.deepEqual(Object.keys(next.features), [...FEATURE_NAMES]);
+});
+
+async function trained(): Promise<AnomalyEngine> {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  e.restore(train);
+  await e.retrainIfDue();
+  return e;
+}
+
+test('a burst of unknown MACs scores above normal sweeps, alarms and is explained by new_burst', async () => {
+  const e = await trained();
+  const normal = later.slice(0, 20).map((s) => e.observe(s));
+  const t = later[20].ts;
+  const burst = e.observe({ ts: t, devices: [...later[20].devices, ...Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }))] });
+  const maxNormal = Math.max(...normal.map((r) => r.score!));
+  assert.ok(burst.score! > maxNormal, `${burst.score} > ${maxNormal}`);
+  assert.equal(burst.anomalous, true);
+  assert.ok(normal.every((r) => !r.anomalous));
+  const top = Object.entries(burst.detectors).sort((a, b) => b[1] - a[1])[0][0];
+  assert.equal(top, 'new_burst');
+  assert.ok(burst.contributions.some((c) => c.feature === 'new_cohort'));
+  assert.ok(burst.contributions.length <= 5);
+});
+
+test('the gateway IP answered by two MACs alarms and is explained by gateway_spoof', async () => {
+  const e = await trained();
+  const normal = later.slice(0, 20).map((s) => e.observe(s));
+  const s = later[20];
+  // a compromised always-on device starts answering for the gateway's IP
+  const r = e.observe({ ts: s.ts, devices: [...s.devices, { mac: ALWAYS_ON[5].mac, ip: GATEWAY.ip }] });
+  assert.ok(r.score! > Math.max(...normal.map((x) => x.score!)));
+  assert.equal(r.anomalous, true);
+  assert.ok(r.detectors.gateway_spoof > 0.9);
+  assert.equal(r.contributions[0].feature, 'gateway_conflict');
+});
+
+test('reproducible under a seed: two engines give the same scores', async () => {
+  const a = await live(new AnomalyEngine(KNOWN, OPTS), history.slice(0, 400));
+  const b = await live(new AnomalyEngine(KNOWN, OPTS), history.slice(0, 400));
+  assert.deepEqual(a, b);
+  assert.ok(a[399].score !== null);
+});
+
+test('restore() from stored history gives the same results as having observed live', async () => {
+  const liveEngine = new AnomalyEngine(KNOWN, OPTS);
+  await live(liveEngine, train);
+  const restored = new AnomalyEngine(KNOWN, OPTS);
+  restored.restore(train);
+  await restored.retrainIfDue();
+  assert.deepEqual(restored.status(), liveEngine.status());
+  const a = await live(liveEngine, later);
+  const b = await live(restored, later);
+  assert.deepEqual(b, a);
+});
+
+test('retrainIfDue never trains twice concurrently and is not due between schedule points', async () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  e.restore(train);
+  const [x, y] = await Promise.all([e.retrainIfDue(), e.retrainIfDue()]);
+  assert.equal(x, true);
+  assert.equal(y, true); // the second call joins the first training
+  assert.equal(await e.retrainIfDue(), false);
+  e.observe(later[0]);
+  assert.equal(await e.retrainIfDue(), false);
+});
+
+test('setKnown: a device added to the known list is no longer unknown', async () => {
+  const e = await trained();
+  const s = later[0];
+  const stranger = { mac: mac(90), ip: '192.168.1.90' };
+  const r1 = e.observe({ ts: s.ts, devices: [...s.devices, stranger] });
+  assert.equal(r1.features.unknown_present, 1);
+  e.setKnown([...KNOWN, { mac: stranger.mac, name: 'new tv' }]);
+  const r2 = e.observe({ ts: later[1].ts, devices: [...later[1].devices, stranger] });
+  assert.equal(r2.features.unknown_present, 0);
+});
