@@ -361,6 +361,11 @@ test(
       assert.match(mail.text, /Subject: \[FIRING:\d+\] New unknown device/);
 
       // --- every dashboard query returns data, for both segments, and for one when $site is set
+      await waitFor(
+        'the anomaly model scoring sweeps on both segments',
+        async () => ((await query(promSock, 'ghosthunter_anomaly_score and on (instance, interface) ghosthunter_anomaly_threshold')).length === 2 ? true : undefined),
+        60_000,
+      );
       const dir = join(ROOT, 'grafana', 'dashboards');
       const queries = readdirSync(dir)
         .filter((f) => f.endsWith('.json'))
