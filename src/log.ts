@@ -34,7 +34,10 @@ export class Logger {
 
   log(level: LogLevel, msg: string, fields: Fields = {}): void {
     if (!this.enabled(level)) return;
-    const record: Fields = { ts: new Date().toISOString(), level, msg, ...this.bound, ...fields, ...contextFields() };
+    const ts = new Date().toISOString();
+    const record: Fields = { ts, level, msg, ...this.bound, ...fields, ...contextFields() };
+    // A field called ts/level/msg must not disguise the record (the keys keep their leading position).
+    Object.assign(record, { ts, level, msg });
     for (const [k, v] of Object.entries(record)) if (v instanceof Error) record[k] = v.message;
     const line =
       this.format === 'json'

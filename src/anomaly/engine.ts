@@ -10,6 +10,7 @@
  *  - restore(history): rebuilds the feature state and window from stored sweeps; the next
  *    retrainIfDue() then trains exactly the model a live engine would have had.
  */
+import { performance } from 'node:perf_hooks';
 import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
 import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, FeatureState, featureRecord, type FeatureName } from './features.js';
 import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, quantile, sigmoid, type Baselines } from './detectors.js';
@@ -28,7 +29,7 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
 /** Weight of the isolation-forest part in the combined score. */
 const FOREST_WEIGHT = 0.7;
 const FOREST_COLUMNS = FOREST_FEATURES.map((n) => FEATURE_INDEX[n]);
-const SCORE_CHUNK = 400;
+const SCORE_CHUNK = 250;
 
 interface Row {
   ts: number;
@@ -79,6 +80,8 @@ export class AnomalyEngine {
   private sweepsSeen = 0;
   private training: Promise<boolean> | null = null;
   private lastTs = -Infinity;
+  /** Cost of the last retrain: CPU time of its synchronous slices and the longest slice (ms). */
+  lastTrainCost: { cpuMs: number; longestSliceMs: number } | null = null;
 
   constructor(known: KnownDevice[], opts: Partial<AnomalyOptions> = {}) {
     const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<AnomalyOptions>;
@@ -203,23 +206,36 @@ export class AnomalyEngine {
     const rows = this.rows.filter((r) => r.ts > from && r.ts <= dueTs);
     if (rows.length < 2) return false;
     const seed = mixSeed(this.opts.seed ?? 1, dueTs);
+    // CPU time of the synchronous slices (what a retrain costs the event loop), excluding the yields
+    let cpu = 0;
+    let slice = performance.now();
+    let longest = 0;
+    const pause = async () => {
+      const d = performance.now() - slice;
+      cpu += d;
+      longest = Math.max(longest, d);
+      await yieldToLoop();
+      slice = performance.now();
+    };
+    const forestRows = rows.map((r) => forestRow(r.f));
     const forest = await trainForestModel(
-      rows.map((r) => forestRow(r.f)),
+      forestRows,
       {
-        forests: this.opts.forests ?? 8,
-        treesPerForest: this.opts.treesPerForest ?? 12,
+        forests: this.opts.forests ?? 6,
+        treesPerForest: this.opts.treesPerForest ?? 10,
         sampleSize: this.opts.sampleSize ?? 256,
         seed,
       },
+      pause,
     );
     if (!forest) return false;
     const feats = rows.map((r) => r.f);
     const baselines = learnBaselines(feats, rows.map((r) => r.ts));
-    await yieldToLoop();
+    await pause();
     const raw = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      raw[i] = scoreRow(forest, forestRow(rows[i].f));
-      if (i % SCORE_CHUNK === SCORE_CHUNK - 1) await yieldToLoop();
+      raw[i] = scoreRow(forest, forestRows[i]);
+      if (i % SCORE_CHUNK === SCORE_CHUNK - 1) await pause();
     }
     const rawArr = Array.from(raw);
     const q50 = quantile(rawArr, 0.5);
@@ -233,10 +249,12 @@ export class AnomalyEngine {
       let d = 0;
       for (const n of DETECTOR_NAMES) d = Math.max(d, det[n]);
       scores[i] = 1 - (1 - d) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
-      if (i % (SCORE_CHUNK * 4) === SCORE_CHUNK * 4 - 1) await yieldToLoop();
+      if (i % (SCORE_CHUNK * 4) === SCORE_CHUNK * 4 - 1) await pause();
     }
     const span = rows[rows.length - 1].ts - rows[0].ts + 300;
     const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, budgetPerWeek: this.opts.falseAlarmsPerWeek });
+    const d = performance.now() - slice;
+    this.lastTrainCost = { cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
     this.model = { ...partial, threshold, trainedTs: dueTs, samples: rows.length, bytes: modelBytes(forest) };
     return true;
   }

@@ -63,6 +63,9 @@ interface MacInfo {
   dayMaxGap: { day: number; len: number }[]; // longest gap (sweeps) that ended on each day
   bits: number; // presence in the last 32 sweeps, bit 0 = most recent
   ema: number;
+  norm: number; // 1 - (1 - alpha)^age, so ema / norm is the presence ratio since first seen
+  hereNow: boolean; // present (directly or through an extender) in the sweep being processed
+  updIdx: number; // presence statistics are folded in up to (excluding) this sweep index
   age: number; // sweeps since first seen
   days: number; // distinct days seen
   lastDay: number;
@@ -86,6 +89,19 @@ function recordGap(info: MacInfo, ts: number, windowSeconds: number): void {
   while (info.dayMaxGap.length && info.dayMaxGap[0].day <= oldest) info.dayMaxGap.shift();
 }
 
+/** Apply the sweeps a dormant device missed (absent in all of them) in one step. */
+function catchUp(info: MacInfo, idx: number): void {
+  const k = idx - info.updIdx;
+  if (k <= 0) return;
+  const decay = Math.pow(1 - EMA_ALPHA, k);
+  info.ema *= decay;
+  info.norm = 1 - (1 - info.norm) * decay;
+  info.age += k;
+  info.curGap += k;
+  info.bits = k >= 32 ? 0 : (info.bits << k) >>> 0;
+  info.updIdx = idx;
+}
+
 function newInfo(ts: number, idx: number, day: number, o: Partial<MacInfo> = {}): MacInfo {
   return {
     firstTs: ts,
@@ -102,6 +118,9 @@ function newInfo(ts: number, idx: number, day: number, o: Partial<MacInfo> = {})
     dayMaxGap: [],
     bits: 1,
     ema: EMA_ALPHA,
+    norm: EMA_ALPHA,
+    hereNow: true,
+    updIdx: idx + 1,
     age: 1,
     days: 1,
     lastDay: day,
@@ -128,13 +147,20 @@ const PROXY_CLASSES = /extender|repeater|bridge|mesh|^ap$|access.?point/i;
 
 export class FeatureState {
   private macs = new Map<string, MacInfo>();
+  /**
+   * The devices whose presence statistics are updated every sweep. A device missing for a day that is
+   * not always-on goes dormant: nothing about it changes but the passing of time, which `catchUp`
+   * applies in one step when it comes back (keeps a sweep's cost proportional to the live network, not
+   * to every guest phone of the last four weeks).
+   */
+  private active = new Map<string, MacInfo>();
   /** IPs answered by a proxying MAC (clients behind a Wi-Fi extender's MAC-NAT), tracked like devices */
   private nat = new Map<string, MacInfo>();
   private ipLast = new Map<string, { mac: string; idx: number }>();
   private ipSweeps = new Map<string, number>();
   private gwAlone = new Map<string, number>();
   private gwLearned = new Set<string>();
-  private arrivals: { ts: number; hod: number }[] = [];
+  private arrivals: { ts: number; hod: number; day: number; weekend: number }[] = [];
   private slotsHow: { ts: number; v: number }[][] = Array.from({ length: 168 }, () => []);
   private slotsHod: { ts: number; v: number }[][] = Array.from({ length: 24 }, () => []);
   private recentCounts: { ts: number; v: number }[] = [];
@@ -142,6 +168,8 @@ export class FeatureState {
   private idx = 0;
   private startTs: number | null = null;
   private gwCache: { idx: number; ip: string | null } = { idx: -1, ip: null };
+  private quietCache: { key: number; w: number[] } = { key: -1, w: [] };
+  private countCache: { key: number; med: number; scale: number; n: number } = { key: -1, med: 0, scale: 1, n: 0 };
 
   constructor(private readonly opts: FeatureStateOptions, known: KnownDevice[] = []) {
     this.setKnown(known);
@@ -157,6 +185,10 @@ export class FeatureState {
 
   trackedDevices(): number {
     return this.macs.size;
+  }
+
+  activeDevices(): number {
+    return this.active.size;
   }
 
   private localTime(ts: number) {
@@ -198,11 +230,8 @@ export class FeatureState {
   }
 
   private alwaysOn(info: MacInfo, mac: string): boolean {
-    if (info.age < 288) return false;
-    const k = this.known.get(mac);
-    if (k?.can_sleep) return false;
-    const corrected = info.ema / (1 - Math.pow(1 - EMA_ALPHA, info.age));
-    return corrected >= 0.9;
+    if (info.age < 288 || info.ema < 0.9 * info.norm) return false;
+    return !this.known.get(mac)?.can_sleep;
   }
 
   /**
@@ -227,13 +256,21 @@ export class FeatureState {
    * "quiet" mean night, not "nobody home on weekdays".
    */
   private quietWeight(hod: number, ts: number): number {
+    // recomputed once per local hour (deterministic: depends only on the sweeps folded in so far)
+    const key = Math.floor((ts + this.opts.tzOffsetMinutes * 60) / 3600);
+    if (this.quietCache.key !== key) this.quietCache = { key, w: this.computeQuiet(ts) };
+    return this.quietCache.w[hod];
+  }
+
+  private addArrival(ts: number): void {
+    const t = this.localTime(ts);
+    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0 });
+  }
+
+  private computeQuiet(ts: number): number[] {
     const from = ts - this.opts.windowSeconds;
     const days: Set<number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Set<number>()));
-    for (const a of this.arrivals) {
-      if (a.ts < from) continue;
-      const t = this.localTime(a.ts);
-      days[t.dow === 0 || t.dow === 6 ? 1 : 0][t.hod].add(t.day);
-    }
+    for (const a of this.arrivals) if (a.ts >= from) days[a.weekend][a.hod].add(a.day);
     const start = Math.max(this.startTs ?? ts, from);
     let weekdays = 0;
     let weekends = 0;
@@ -241,11 +278,15 @@ export class FeatureState {
       const dow = (((d + 4) % 7) + 7) % 7;
       dow === 0 || dow === 6 ? weekends++ : weekdays++;
     }
-    const rate = (k: 0 | 1, n: number) => {
-      const c = (h: number) => days[k][(h + 24) % 24].size;
-      return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
-    };
-    return Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends)));
+    const out: number[] = [];
+    for (let hod = 0; hod < 24; hod++) {
+      const rate = (k: 0 | 1, n: number) => {
+        const c = (h: number) => days[k][(h + 24) % 24].size;
+        return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
+      };
+      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends))));
+    }
+    return out;
   }
 
   /** Compute the feature vector of `sweep` from past state, then fold the sweep into the state. */
@@ -282,9 +323,46 @@ export class FeatureState {
     // --- new devices, cohorts, night arrivals, rotations
     const cohorts = new Map<number, number>();
     const rotationNow = new Set<string>();
+    // --- one pass over tracked devices: presence, absence, always-on, randomized churn
+    const roamed = (info: MacInfo) => {
+      if (info.lastIp === null) return false;
+      const macs = ipToMacs.get(info.lastIp);
+      if (!macs) return false;
+      for (const m of macs) if (proxyNow.has(m)) return true;
+      return false;
+    };
+    for (const mac of present.keys()) {
+      const info = this.macs.get(mac);
+      if (info && !this.active.has(mac)) {
+        catchUp(info, idx);
+        this.active.set(mac, info);
+      }
+    }
     const vanishedLongRandom: MacInfo[] = [];
-    for (const [mac, info] of this.macs) {
-      if (info.random && !info.replaced && info.presentSweeps >= RECENT_SWEEPS && !present.has(mac) && info.lastIdx >= idx - ROTATION_SWEEPS) vanishedLongRandom.push(info);
+    let churnVanished = 0;
+    let alwaysOnTotal = 0;
+    let overdue = 0;
+    let worst = 0;
+    for (const [mac, info] of this.active) {
+      const direct = present.has(mac);
+      const here = direct || (!proxyNow.has(mac) && roamed(info));
+      info.hereNow = here;
+      if (info.random && !info.bootstrap && info.firstIdx >= idx - SWEEPS_PER_HOUR + 1) f[F.random_new_1h]++;
+      if (info.random && !info.replaced && !direct && info.presentSweeps >= RECENT_SWEEPS && info.lastIdx >= idx - ROTATION_SWEEPS) vanishedLongRandom.push(info);
+      const ao = this.alwaysOn(info, mac);
+      if (ao) alwaysOnTotal++;
+      if (here) continue;
+      if (info.random && !info.bootstrap && info.presentSweeps <= 6 && info.lastIdx <= idx - 2 && info.lastIdx >= idx - SWEEPS_PER_HOUR) churnVanished++;
+      if ((info.bits & 1) === 0 && popcount((info.bits >>> 1) & 0xfff) >= 9) f[F.gone_recent]++;
+      if (ao) {
+        const gapNow = info.curGap + 1;
+        const typ = this.typicalMaxGap(info, ts);
+        if (gapNow >= 2 && gapNow > typ) {
+          overdue++;
+          const crit = this.known.get(mac)?.critical ? 1.25 : 1;
+          worst = Math.max(worst, crit * Math.log2(gapNow / (typ + 1)));
+        }
+      }
     }
     vanishedLongRandom.sort((a, b) => a.lastIdx - b.lastIdx); // pop() pairs the most recently vanished
     const quietNow = this.quietWeight(t.hod, ts);
@@ -303,7 +381,7 @@ export class FeatureState {
         if (isLocallyAdministered(mac) && vanishedLongRandom.length > 0) {
           rotation = true;
           rotationNow.add(mac);
-          vanishedLongRandom.pop();
+          vanishedLongRandom.pop()!.replaced = true; // paired with its successor
         }
         if (!rotation && !known) f[F.night_new] = Math.max(f[F.night_new], quietNow);
         if (!known) f[F.unfamiliar_present]++;
@@ -349,36 +427,6 @@ export class FeatureState {
       if (info && info.lastIp !== null && info.lastIp !== ip) f[F.mac_ip_changes]++;
     }
 
-    // --- absence: always-on devices, recently gone, randomized churn
-    const roamed = (info: MacInfo) => {
-      if (info.lastIp === null) return false;
-      const macs = ipToMacs.get(info.lastIp);
-      if (!macs) return false;
-      for (const m of macs) if (proxyNow.has(m)) return true;
-      return false;
-    };
-    let churnVanished = 0;
-    let alwaysOnTotal = 0;
-    let overdue = 0;
-    let worst = 0;
-    for (const [mac, info] of this.macs) {
-      const here = present.has(mac) || (!proxyNow.has(mac) && roamed(info));
-      if (info.random && !info.bootstrap && info.firstIdx >= idx - SWEEPS_PER_HOUR + 1) f[F.random_new_1h]++;
-      if (here) continue;
-      if (info.random && !info.bootstrap && info.presentSweeps <= 6 && info.lastIdx <= idx - 2 && info.lastIdx >= idx - SWEEPS_PER_HOUR) churnVanished++;
-      if ((info.bits & 1) === 0 && popcount((info.bits >>> 1) & 0xfff) >= 9) f[F.gone_recent]++;
-      if (this.alwaysOn(info, mac)) {
-        alwaysOnTotal++;
-        const gapNow = info.curGap + 1;
-        const typ = this.typicalMaxGap(info, ts);
-        if (gapNow >= 2 && gapNow > typ) {
-          overdue++;
-          const crit = this.known.get(mac)?.critical ? 1.25 : 1;
-          worst = Math.max(worst, crit * Math.log2(gapNow / (typ + 1)));
-        }
-      }
-    }
-    for (const [mac, info] of this.macs) if ((present.has(mac) || roamed(info)) && this.alwaysOn(info, mac)) alwaysOnTotal++;
     // clients only seen through an extender's MAC-NAT, tracked by IP
     for (const [ip, info] of this.nat) {
       if (!this.alwaysOn(info, '')) continue;
@@ -412,22 +460,30 @@ export class FeatureState {
     f[F.hour_cos] = Math.cos(2 * Math.PI * t.frac);
     f[F.weekend] = t.dow === 0 || t.dow === 6 ? 1 : 0;
 
-    this.update(ts, t, present, ipToMacs, proxyNow, rotationNow, quietNow, roamed);
+    this.update(ts, t, present, ipToMacs, proxyNow, rotationNow, quietNow);
     this.updateNat(ts, t.day, natIps);
     return f;
   }
 
   private countDeviation(count: number, how: number, hod: number, ts: number): number {
+    // the typical value for this hour of the week is computed once per local hour
+    const key = Math.floor((ts + this.opts.tzOffsetMinutes * 60) / 3600);
+    if (this.countCache.key !== key) this.countCache = { key, ...this.typicalCount(how, hod, ts) };
+    const c = this.countCache;
+    if (c.n < 3) return 0;
+    return (count - c.med) / c.scale;
+  }
+
+  private typicalCount(how: number, hod: number, ts: number): { med: number; scale: number; n: number } {
     const from = ts - this.opts.windowSeconds;
     let vals = this.slotsHow[how].filter((e) => e.ts >= from).map((e) => e.v);
     if (vals.length < 6) vals = this.slotsHod[hod].filter((e) => e.ts >= from).map((e) => e.v);
     if (vals.length < 6) vals = this.recentCounts.map((e) => e.v);
-    if (vals.length < 3) return 0;
+    if (vals.length < 3) return { med: 0, scale: 1, n: vals.length };
     vals.sort((a, b) => a - b);
     const med = median(vals);
     const dev = vals.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
-    const scale = Math.max(1, 1.4826 * median(dev));
-    return (count - med) / scale;
+    return { med, scale: Math.max(1, 1.4826 * median(dev)), n: vals.length };
   }
 
   private update(
@@ -438,35 +494,29 @@ export class FeatureState {
     proxyNow: Set<string>,
     rotationNow: Set<string>,
     quietNow: number,
-    roamed: (info: MacInfo) => boolean,
   ): void {
     const idx = this.idx;
     const inBootstrap = idx < BOOTSTRAP_SWEEPS;
-    // replaced long-lived randomized MACs (paired with a rotation this sweep)
-    if (rotationNow.size > 0) {
-      const cands: MacInfo[] = [];
-      for (const [mac, info] of this.macs)
-        if (info.random && !info.replaced && info.presentSweeps >= RECENT_SWEEPS && !present.has(mac) && info.lastIdx >= idx - ROTATION_SWEEPS) cands.push(info);
-      cands.sort((a, b) => a.lastIdx - b.lastIdx);
-      for (let i = 0; i < rotationNow.size && cands.length > 0; i++) cands.pop()!.replaced = true;
-    }
-    for (const [mac, info] of this.macs) {
+    for (const [mac, info] of this.active) {
       const direct = present.has(mac);
-      const here = direct || (!proxyNow.has(mac) && roamed(info));
+      const here = info.hereNow;
       if (here) {
         if (info.curGap > 0) {
           recordGap(info, ts, this.opts.windowSeconds);
           if (info.curGap >= SWEEPS_PER_HOUR && !inBootstrap) {
             // back after >= 1 h: an arrival now and a departure when it was last seen
-            this.arrivals.push({ ts, hod: t.hod });
-            this.arrivals.push({ ts: info.lastTs, hod: this.localTime(info.lastTs).hod });
+            this.addArrival(ts);
+            this.addArrival(info.lastTs);
           }
         }
         info.curGap = 0;
       } else info.curGap++;
       info.bits = ((info.bits << 1) | (here ? 1 : 0)) >>> 0;
       info.ema = info.ema * (1 - EMA_ALPHA) + (here ? EMA_ALPHA : 0);
+      info.norm = info.norm * (1 - EMA_ALPHA) + EMA_ALPHA;
       info.age++;
+      info.updIdx = idx + 1;
+      if (!here && info.curGap >= 288 && !this.alwaysOn(info, mac)) this.active.delete(mac);
       if (direct) {
         info.lastIdx = idx;
         info.lastTs = ts;
@@ -481,30 +531,10 @@ export class FeatureState {
       let info = this.macs.get(mac);
       if (!info) {
         const random = isLocallyAdministered(mac);
-        info = {
-          firstTs: ts,
-          firstIdx: idx,
-          lastIdx: idx,
-          lastTs: ts,
-          lastIp: null,
-          bootstrap: inBootstrap,
-          random,
-          rotation: rotationNow.has(mac),
-          quietAtFirst: quietNow,
-          presentSweeps: 1,
-          curGap: 0,
-          dayMaxGap: [],
-          bits: 1,
-          ema: EMA_ALPHA,
-          age: 1,
-          days: 1,
-          lastDay: t.day,
-          proxySinceTs: null,
-          proxySweeps: 0,
-          replaced: false,
-        };
+        info = newInfo(ts, idx, t.day, { bootstrap: inBootstrap, random, rotation: rotationNow.has(mac), quietAtFirst: quietNow });
         this.macs.set(mac, info);
-        if (!inBootstrap && !info.rotation) this.arrivals.push({ ts, hod: t.hod });
+        this.active.set(mac, info);
+        if (!inBootstrap && !info.rotation) this.addArrival(ts);
       }
       if (ips.size >= 2) {
         info.proxySinceTs ??= ts;
@@ -514,8 +544,17 @@ export class FeatureState {
     }
     for (const [ip, macs] of ipToMacs) {
       this.ipSweeps.set(ip, (this.ipSweeps.get(ip) ?? 0) + 1);
-      const nonProxy = [...macs].filter((m) => !proxyNow.has(m));
-      const owner = macs.size === 1 ? [...macs][0] : nonProxy.length === 1 ? nonProxy[0] : null;
+      let owner: string | null = null;
+      if (macs.size === 1) owner = macs.values().next().value as string;
+      else {
+        let n = 0;
+        for (const m of macs)
+          if (!proxyNow.has(m)) {
+            owner = m;
+            n++;
+          }
+        if (n !== 1) owner = null;
+      }
       if (owner) this.ipLast.set(ip, { mac: owner, idx });
     }
     const gw = this.gatewayIp();
@@ -551,6 +590,7 @@ export class FeatureState {
       } else info.curGap++;
       info.bits = ((info.bits << 1) | (here ? 1 : 0)) >>> 0;
       info.ema = info.ema * (1 - EMA_ALPHA) + (here ? EMA_ALPHA : 0);
+      info.norm = info.norm * (1 - EMA_ALPHA) + EMA_ALPHA;
       info.age++;
     }
     for (const ip of natIps) if (!this.nat.has(ip)) this.nat.set(ip, newInfo(ts, idx, day));
@@ -559,7 +599,11 @@ export class FeatureState {
   private prune(ts: number): void {
     for (const [ip, info] of this.nat) if (info.lastTs < ts - this.opts.windowSeconds) this.nat.delete(ip);
     const from = ts - this.opts.windowSeconds;
-    for (const [mac, info] of this.macs) if (info.lastTs < from) this.macs.delete(mac);
+    for (const [mac, info] of this.macs)
+      if (info.lastTs < from) {
+        this.macs.delete(mac);
+        this.active.delete(mac);
+      }
     for (const [ip, last] of this.ipLast) if (last.idx < this.idx - 2 * 288) this.ipLast.delete(ip);
     this.arrivals = this.arrivals.filter((a) => a.ts >= from);
     for (const s of this.slotsHow) while (s.length && s[0].ts < from) s.shift();

@@ -113,17 +113,18 @@ export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree 
   };
 }
 
-/** Draw k distinct indices out of n (partial Fisher-Yates). */
+/** Draw min(k, n) distinct indices out of n (Floyd's algorithm: O(k), whatever n is). */
 export function sampleIndices(rng: Rng, n: number, k: number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
   const m = Math.min(k, n);
-  for (let i = 0; i < m; i++) {
-    const j = i + Math.floor(rng() * (n - i));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
+  const chosen = new Set<number>();
+  const out: number[] = [];
+  for (let j = n - m; j < n; j++) {
+    const t = Math.floor(rng() * (j + 1));
+    const pick = chosen.has(t) ? j : t;
+    chosen.add(pick);
+    out.push(pick);
   }
-  return idx.slice(0, m);
+  return out;
 }
 
 /**
@@ -131,10 +132,11 @@ export function sampleIndices(rng: Rng, n: number, k: number): number[] {
  * A fresh IsolationForest instance is created on every call.
  */
 export function trainSmallForest(rows: readonly (readonly number[])[], trees: number, sampleSize: number, seed: number): SmallForest | null {
-  const clean = guardRows(rows);
-  if (clean.length < 2) return null;
+  if (rows.length < 2) return null;
   const rng = mulberry32(seed);
-  const sample = sampleIndices(rng, clean.length, sampleSize).map((i) => clean[i]);
+  // sample first, then guard only the sample: the cost does not grow with the history
+  const sample = guardRows(sampleIndices(rng, rows.length, sampleSize).map((i) => rows[i]));
+  if (sample.length < 2) return null;
   const heightLimit = Math.ceil(Math.log2(sample.length));
   const instance = new IsolationForest({ nEstimators: trees });
   withSeededRandom(rng, () => instance.train(sample));
@@ -158,7 +160,12 @@ export function pathLength(tree: CompactTree, row: readonly number[]): number {
 export function scoreRow(model: ForestModel, row: readonly number[]): number {
   let total = 0;
   let n = 0;
-  const r = row.map((v) => (Number.isFinite(v) ? v : 0));
+  let r = row;
+  for (let i = 0; i < row.length; i++)
+    if (!Number.isFinite(row[i])) {
+      r = row.map((v) => (Number.isFinite(v) ? v : 0));
+      break;
+    }
   for (const f of model.forests) {
     let sum = 0;
     for (const t of f.trees) sum += pathLength(t, r);
@@ -200,13 +207,17 @@ export function modelBytes(model: ForestModel): number {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Train `forests` small forests, each on its own sample; yields to the event loop between forests. */
-export async function trainForestModel(rows: readonly (readonly number[])[], opts: ForestOptions): Promise<ForestModel | null> {
+export async function trainForestModel(
+  rows: readonly (readonly number[])[],
+  opts: ForestOptions,
+  pause: () => Promise<void> = yieldToLoop,
+): Promise<ForestModel | null> {
   const forests: SmallForest[] = [];
   for (let i = 0; i < opts.forests; i++) {
     const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, (opts.seed + i * 0x9e3779b1) >>> 0);
     if (!f) return null;
     forests.push(f);
-    await yieldToLoop();
+    await pause();
   }
   return { forests, width: rows[0]?.length ?? 0 };
 }

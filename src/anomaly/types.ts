@@ -34,7 +34,7 @@ export interface AnomalyOptions {
   seed?: number;
   /** Offset of local time from UTC in minutes, used for hour-of-week context (default: the host's offset now). */
   tzOffsetMinutes?: number;
-  /** Number of small forests (default 8) and trees per forest (default 12); each forest has its own sample. */
+  /** Number of small forests (default 6) and trees per forest (default 10); each forest has its own sample. */
   forests?: number;
   treesPerForest?: number;
   /** Rows per forest sample (default 256, as in the isolation-forest paper). */

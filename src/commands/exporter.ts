@@ -86,6 +86,7 @@ export async function runExporter(argv: string[]): Promise<number> {
 
   const telemetry = await startTelemetry(cfg, values.otel ?? false, log);
   const runtime = new ExporterRuntime(cfg, configFile, log, { processMetrics: !values['web.disable-exporter-metrics'] });
+  telemetry.exportRegistry(runtime.registry);
   let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
   const app = buildApp({
     registry: runtime.registry,

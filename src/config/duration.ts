@@ -8,6 +8,7 @@ export function parseDuration(text: string): number {
   }
   let total = 0;
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
+  if (!Number.isSafeInteger(Math.round(total))) throw new Error(`invalid duration "${text}" (too long)`);
   return total;
 }
 

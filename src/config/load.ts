@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -29,6 +29,26 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
   return null;
 }
 
+/** Key path of the map key that starts at `offset` (used to name a duplicate key). */
+function keyPathAt(node: unknown, offset: number, path: PropertyKey[] = []): PropertyKey[] | null {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (isNode(key) && key.range && key.range[0] <= offset && offset < key.range[1]) {
+        return [...path, isScalar(key) ? String(key.value) : String(key)];
+      }
+      const found = keyPathAt(pair.value, offset, [...path, isScalar(key) ? String(key.value) : String(key)]);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (let i = 0; i < node.items.length; i++) {
+      const found = keyPathAt(node.items[i], offset, [...path, i]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 function describeIssues(err: ZodError, doc: Document, counter: LineCounter, file: string): string {
   return err.issues
     .map((issue) => {
@@ -44,6 +64,11 @@ function describeIssues(err: ZodError, doc: Document, counter: LineCounter, file
           return `${file}:${counter.linePos(pair.key.range[0]).line}: ${pathText(path)}: ${message}`;
         }
       }
+      // A required key that is absent: say so instead of "expected string, received undefined".
+      if (issue.code === 'invalid_type' && path.length > 0 && !doc.hasIn(path as unknown[])) {
+        const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
+        if (isMap(parent)) message = `missing required key "${String(path[path.length - 1])}"`;
+      }
       const line = lineOf(doc, counter, path);
       return `${file}${line ? `:${line}` : ''}: ${pathText(path) || '(top level)'}: ${message}`;
     })
@@ -57,7 +82,14 @@ export function parseConfig(text: string, file = '<config>'): Config {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
+    // prettyErrors appends " at line L, column C:" and a source excerpt; the line is printed up front.
+    const what =
+      e.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (remove the "---" separator)' : e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    if (e.code === 'DUPLICATE_KEY') {
+      const path = keyPathAt(parseDocument(text, { uniqueKeys: false }).contents, e.pos[0]);
+      if (path) throw new ConfigError(`${file}${line ? `:${line}` : ''}: ${pathText(path)}: duplicate key "${String(path[path.length - 1])}"`);
+    }
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: invalid YAML: ${what}`);
   }
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the top level must be a mapping of keys`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { parseTarget } from '../net/targets.js';
+import { parseTarget, rangeSize } from '../net/targets.js';
 import { ipv4ToInt } from '../arp/codec.js';
 
 const duration = (min = 0) =>
@@ -118,7 +118,28 @@ export const configSchema = z
     cfg.interfaces.forEach((iface, i) => {
       if (names.has(iface.name)) ctx.addIssue({ code: 'custom', path: ['interfaces', i, 'name'], message: `interface "${iface.name}" is listed twice` });
       names.add(iface.name);
+      // Each target is swept on its own and refused at run time when it exceeds scan.max_addresses;
+      // say so now (at start-up or reload) instead of loading a config whose every sweep fails.
+      iface.cidrs?.forEach((spec, j) => {
+        let size: number;
+        try {
+          size = rangeSize(parseTarget(spec));
+        } catch {
+          return; // already reported by the target schema
+        }
+        if (size > cfg.scan.max_addresses) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['interfaces', i, 'cidrs', j],
+            message: `"${spec}" has ${size} addresses, more than scan.max_addresses (${cfg.scan.max_addresses}); use a smaller subnet or raise scan.max_addresses`,
+          });
+        }
+      });
     });
+  }, {
+    // Cross-field checks read values the field schemas have vetted: run them on an otherwise
+    // valid config only, so a bad MAC or name is not reported a second time as a duplicate.
+    when: (payload) => payload.issues.length === 0,
   });
 
 export type Config = z.output<typeof configSchema>;

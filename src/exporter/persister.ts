@@ -22,15 +22,34 @@ export class Persister {
 
   enqueue(w: Partial<PendingWrite>): void {
     const p = this.pending;
-    if (w.devices) {
-      const byKey = new Map(p.devices.map((d) => [`${d.interface}|${d.mac}`, d]));
-      for (const d of w.devices) byKey.set(`${d.interface}|${d.mac}`, d);
-      p.devices = [...byKey.values()];
+    const key = (d: { interface: string; mac: string }) => `${d.interface}|${d.mac}`;
+    // The store applies upserts before deletes, so the queue keeps only the latest fate of each
+    // device: removed-then-seen-again must not delete it, seen-then-removed must not keep it.
+    if (w.removed?.length) {
+      const gone = new Set(w.removed.map(key));
+      p.devices = p.devices.filter((d) => !gone.has(key(d)));
+      const queued = new Set(p.removed.map(key));
+      for (const r of w.removed) {
+        if (queued.has(key(r))) continue;
+        queued.add(key(r));
+        p.removed.push(r);
+      }
     }
-    if (w.removed) p.removed.push(...w.removed);
+    if (w.devices?.length) {
+      const byKey = new Map(p.devices.map((d) => [key(d), d]));
+      for (const d of w.devices) byKey.set(key(d), d);
+      p.devices = [...byKey.values()];
+      const back = new Set(w.devices.map(key));
+      p.removed = p.removed.filter((r) => !back.has(key(r)));
+    }
     if (w.events) p.events.push(...w.events);
     if (w.sweeps) p.sweeps.push(...w.sweeps);
-    if (w.gateways) p.gateways.push(...w.gateways);
+    if (w.gateways?.length) {
+      // Only the latest gateway of each interface matters (one is queued per sweep during an outage).
+      const byIface = new Map(p.gateways.map((g) => [g.interface, g]));
+      for (const g of w.gateways) byIface.set(g.interface, g);
+      p.gateways = [...byIface.values()];
+    }
     if (p.events.length > MAX_PENDING_EVENTS) p.events.splice(0, p.events.length - MAX_PENDING_EVENTS);
     if (p.sweeps.length > MAX_PENDING_SWEEPS) p.sweeps.splice(0, p.sweeps.length - MAX_PENDING_SWEEPS);
   }

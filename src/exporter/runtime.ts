@@ -39,6 +39,7 @@ export class ExporterRuntime implements ExporterState {
   private readonly anomaly = new Map<string, AnomalySlot>();
   private reloadState = { successful: true, lastSuccessTs: Date.now() };
   private firstSweepDone = false;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private cfg: Config,
@@ -84,6 +85,9 @@ export class ExporterRuntime implements ExporterState {
       this.workerMap.set(ic.name, w);
     }
     for (const w of this.workerMap.values()) w.start();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
+    this.pruneTimer.unref();
     this.log.info('sweeping', { interfaces: [...this.workerMap.keys()].join(','), interval: `${this.cfg.scan.interval / 1000}s`, devices_restored: devices.length });
   }
 
@@ -228,7 +232,18 @@ export class ExporterRuntime implements ExporterState {
     return out.sort((a, b) => a.interface.localeCompare(b.interface) || ipKey(a.ip) - ipKey(b.ip) || a.mac.localeCompare(b.mac));
   }
 
+  /** Keeps the store bounded: sweep history for the anomaly window, events for the retention. */
+  private prune(): void {
+    const now = Date.now();
+    try {
+      this.db.prune(now - Math.max(this.cfg.anomaly.window, this.cfg.scan.interval * 2), now - this.cfg.presence.retention);
+    } catch (err) {
+      this.log.warn('pruning the state store failed', { err: (err as Error).message });
+    }
+  }
+
   async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all(this.workers().map((w) => w.stop()));
     this.persister.flush();
     this.db.close();

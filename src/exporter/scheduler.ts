@@ -1,3 +1,5 @@
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Runs `task` now, then every `intervalMs` ± jitter. Runs never overlap: a trigger during a
  * run is coalesced into one extra run right after it. A run that throws is the task's
@@ -33,12 +35,10 @@ export class Scheduler {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.running = (async () => {
-      try {
-        await this.task();
-      } catch {
-        // the task reports its own failures
-      }
+    // The bookkeeping runs in a .then callback, i.e. always after `this.running` is assigned: a
+    // task that throws synchronously would otherwise clear `running` before it is set, leaving
+    // the scheduler "busy" forever and the schedule dead.
+    this.running = this.runTask().then(() => {
       this.running = null;
       if (this.stopped) return;
       if (this.again) {
@@ -47,13 +47,22 @@ export class Scheduler {
       } else {
         this.schedule();
       }
-    })();
+    });
     return this.running;
+  }
+
+  private async runTask(): Promise<void> {
+    try {
+      await this.task();
+    } catch {
+      // the task reports its own failures
+    }
   }
 
   private schedule(): void {
     const spread = this.intervalMs * this.jitter;
-    const delay = Math.max(0, this.intervalMs + (Math.random() * 2 - 1) * spread);
+    // setTimeout fires after 1 ms for delays above 2^31-1 ms (~24.8 days); never let a long interval become a busy loop.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, this.intervalMs + (Math.random() * 2 - 1) * spread));
     this.timer = setTimeout(() => void this.trigger(), delay);
   }
 

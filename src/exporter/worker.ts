@@ -224,7 +224,7 @@ export class InterfaceWorker {
 
   /** One scheduled run: sweep, re-probe the silent, update the inventory, persist. */
   private sweepOnce(): Promise<void> {
-    return tracer.startActiveSpan('ghosthunter.sweep', { attributes: { 'ghosthunter.interface': this.name } }, async (span) => {
+    return tracer.startActiveSpan('ghosthunter.sweep', { root: true, attributes: { 'ghosthunter.interface': this.name } }, async (span) => {
       const started = performance.now();
       this.stats.sweeps++;
       this.sweeping = true;

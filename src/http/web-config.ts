@@ -87,7 +87,24 @@ export class BasicAuth {
   private readonly cache = new Map<string, string>();
   private static readonly DUMMY = bcrypt.hashSync('ghost-hunter-dummy', 10);
 
-  constructor(private readonly users: Map<string, string>) {}
+  /** Compared against for unknown users: the costliest configured hash, so that a wrong user
+   * name takes as long as a wrong password (a fixed cost-10 dummy would reveal which names exist
+   * whenever the real hashes use another cost). Its result is never trusted for an unknown user. */
+  private readonly decoy: string;
+
+  constructor(private readonly users: Map<string, string>) {
+    let decoy = BasicAuth.DUMMY;
+    let rounds = -1;
+    for (const hash of users.values()) {
+      try {
+        const r = bcrypt.getRounds(hash);
+        if (r > rounds) [decoy, rounds] = [hash, r];
+      } catch {
+        // not a bcrypt hash (loadWebConfig refuses those); keep the dummy
+      }
+    }
+    this.decoy = decoy;
+  }
 
   get enabled(): boolean {
     return this.users.size > 0;
@@ -104,7 +121,7 @@ export class BasicAuth {
     const cached = this.cache.get(user);
     if (cached && timingSafeEqual(Buffer.from(cached), Buffer.from(key))) return true;
     const hash = this.users.get(user);
-    const ok = await bcrypt.compare(password, hash ?? BasicAuth.DUMMY);
+    const ok = await bcrypt.compare(password, hash ?? this.decoy);
     if (ok && hash) {
       this.cache.set(user, key);
       return true;

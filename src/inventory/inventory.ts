@@ -68,9 +68,13 @@ export class Inventory {
     return { ts, interface: this.iface, kind, mac, ip, detail };
   }
 
-  /** Makes room for a new MAC; known devices and present devices are never evicted. */
+  /**
+   * Makes room for a new MAC; known devices and present devices are never evicted. A known
+   * device is always admitted (the list is bounded by the config), so a flood of random MACs
+   * cannot hide the devices the user cares about; the cap bounds the unknown ones.
+   */
   private admit(mac: string): boolean {
-    if (this.devices.size < this.opts.maxDevices) return true;
+    if (this.devices.size < this.opts.maxDevices || this.opts.known.has(mac)) return true;
     let oldest: Device | null = null;
     for (const d of this.devices.values()) {
       if (d.present || this.opts.known.has(d.mac)) continue;

@@ -80,11 +80,11 @@ export class Store {
       throw new StoreError(`cannot create data directory ${absDir}: ${(err as Error).message}`);
     }
     const existed = existsSync(this.file);
+    let db: Database.Database | null = null;
     try {
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      db = this.db = new Database(this.file);
       this.db.pragma('busy_timeout = 2000');
+      // Identify the file before changing anything in it (journal_mode = WAL rewrites the header).
       const appId = this.db.pragma('application_id', { simple: true }) as number;
       const tables = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
       if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
@@ -97,12 +97,21 @@ export class Store {
         const version = this.db.pragma('user_version', { simple: true }) as number;
         if (version > SCHEMA_VERSION) throw new StoreError(`${this.file} was written by a newer Ghost Hunter (schema ${version})`);
         const check = this.db.pragma('quick_check', { simple: true });
-        if (check !== 'ok') throw new StoreError(`${this.file} is corrupt (${String(check)}); restore it from a backup or move it away`);
+        if (check !== 'ok') {
+          // quick_check reports many lines; one line is enough to say what is wrong.
+          let detail = String(check).replace(/\*\*\*[^*]*\*\*\*/g, '').trim().replace(/\s*\n\s*/g, '; ');
+          if (detail.length > 200) detail = `${detail.slice(0, 200)}…`;
+          throw new StoreError(`${this.file} is corrupt (${detail}); restore it from a backup or move it away`);
+        }
       }
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
       this.db.pragma(`application_id = ${APPLICATION_ID}`);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (err) {
+      // Release the file (and any -wal/-shm it opened) so the error leaves nothing half-open behind.
+      if (db?.open) db.close();
       if (err instanceof StoreError) throw err;
       const e = err as Error & { code?: string };
       const what = e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT' ? 'is corrupt or not a database' : 'cannot be opened';

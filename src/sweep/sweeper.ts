@@ -80,27 +80,44 @@ function percentile(values: number[], q: number): number {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+let lastOffset: number | null = null;
+
 /**
  * Offset (ms) from `now()` to the kernel's realtime clock, which stamps captured frames (`tsMs`).
- * performance.timeOrigin is fixed at process start with ~0.1 ms error and does not follow clock
- * steps (NTP at boot on RTC-less hosts), so request times are converted per sweep. Spins until
- * Date.now() ticks to the next millisecond (< 1 ms each); accurate to a few microseconds.
+ * performance.timeOrigin is fixed at process start with up to ~0.1 ms error and does not follow
+ * clock steps (NTP at boot on RTC-less hosts), so request times are converted per sweep.
+ * Spins until Date.now() ticks to the next millisecond (< 1 ms): the tick lies between the two
+ * `now()` reads around the Date.now() calls that saw the old and the new value, so a sample
+ * whose reads were not preempted is exact to a few µs. Median of up to 3 samples, <= 20 ms.
  */
-function realtimeOffset(): number {
+async function realtimeOffset(): Promise<number> {
   const samples: number[] = [];
-  for (let n = 0; n < 3; n++) {
-    const start = Date.now();
-    const deadline = now() + 5;
-    for (;;) {
-      const p = now();
-      const d = Date.now();
-      if (d !== start || p > deadline) {
-        samples.push(d - p);
-        break;
-      }
+  const t0 = now();
+  let before = t0;
+  let last = Date.now();
+  for (;;) {
+    const a = now();
+    const d = Date.now();
+    const b = now();
+    if (d !== last) {
+      if (b - before < 0.005) samples.push(d - (before + b) / 2);
+      last = d;
     }
+    before = a;
+    const spent = b - t0;
+    if (samples.length === 3 || spent > 20 || (spent > 5 && samples.length > 0)) break;
   }
-  return samples.sort((a, b) => a - b)[1];
+  if (process.env.GFS_DEBUG) (await import('node:fs')).appendFileSync('/tmp/gfs-offset.log', `offset samples ${JSON.stringify(samples)} in ${now() - t0} ms coarse ${Date.now() - now()}\n`);
+  if (samples.length > 0) {
+    samples.sort((x, y) => x - y);
+    lastOffset = samples[(samples.length - 1) >> 1];
+    return lastOffset;
+  }
+  // Too busy to measure: keep the last good offset (or timeOrigin's, off by ~0.1 ms) unless the
+  // millisecond clock says the realtime clock has stepped since.
+  const fallback = lastOffset ?? 0;
+  const coarse = Date.now() - now() + 0.5; // Date.now() floors: the true offset is within +-0.5 ms
+  return Math.abs(coarse - fallback) > 2 ? coarse : fallback;
 }
 
 /**
@@ -117,10 +134,11 @@ export async function sweep(
   const startedAt = Date.now();
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
-  const toRealtime = realtimeOffset();
+  const toRealtime = await realtimeOffset();
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
   const selfIp = ipv4ToInt(iface.ip);
   const sentAt = new Float64Array(targets.length);
+  const firstAskedAt = new Float64Array(targets.length); // now() of the first request per address
   const answered = new Uint8Array(targets.length);
   const macsByIndex = new Map<number, Map<string, number | null>>();
   const rtts: number[] = [];
@@ -185,7 +203,9 @@ export async function sweep(
           if (answered[i]) continue; // a late reply arrived meanwhile
           const ip = targets[i];
           const mac = opts.unicast?.get(intToIpv4(ip));
-          sentAt[i] = now() + toRealtime; // same clock as the capture timestamps
+          const t = now();
+          sentAt[i] = t + toRealtime; // same clock as the capture timestamps
+          if (firstAskedAt[i] === 0) firstAskedAt[i] = t;
           channel.inject(builder.build(ip, mac));
           requestsSent++;
         }
@@ -210,6 +230,14 @@ export async function sweep(
       // The last round waits longer: nothing asks again after it.
       const floor = lastRound ? 100 : 30;
       waitMs = Math.min(opts.timeoutMs, Math.max(floor, p99 * (lastRound ? 8 : 4)));
+      if (lastRound) {
+        // Fast answers from most devices say nothing about a slow one (a Wi-Fi client in power
+        // save answers after 100-300 ms): before giving up, every silent address has had the
+        // full timeout since it was first asked. Long sweeps have already spent it sending.
+        let newest = 0;
+        for (let i = 0; i < targets.length; i++) if (!answered[i] && firstAskedAt[i] > newest) newest = firstAskedAt[i];
+        if (newest > 0) waitMs = Math.max(waitMs, Math.min(opts.timeoutMs, newest + opts.timeoutMs - now()));
+      }
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, waitMs);

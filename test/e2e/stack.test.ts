@@ -9,7 +9,8 @@
 // Every server listens on 127.0.0.1 inside a lab's scanner namespace; the namespaces are
 // joined only by unix sockets in a temporary directory. The shipped configs are used
 // with only addresses, receiver endpoints, secret-file paths and timing (scrape and
-// evaluation every 2 s, rule-group intervals dropped, group_wait 1 s) overridden.
+// evaluation every 2 s, rule-group intervals dropped, group_wait 1 s) overridden, and
+// smtp_require_tls off because the SMTP stand-in offers no STARTTLS.
 //
 // Checks: a new unknown device joins lab A -> GhostHunterNewUnknownDevice fires in
 // Prometheus with the device's MAC and IP -> Alertmanager delivers it to Slack and
@@ -205,7 +206,7 @@ test(
     let labA: Lab | undefined;
     let labB: Lab | undefined;
     try {
-      await cleanupStaleLabs('ghst'); // left by a crashed earlier run
+      for (const name of ['ghsta', 'ghstb']) await cleanupStaleLabs(name); // left by a crashed earlier run
       labA = await Lab.up(3, { name: 'ghsta', cidr: '198.18.10.0/24' });
       labB = await Lab.up(2, { name: 'ghstb', cidr: '198.18.20.0/24' });
       const nsA = labA.scannerNs;

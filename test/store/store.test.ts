@@ -1,0 +1,268 @@
+// The SQLite state store: round trips, one transaction per write, and clear errors (naming the
+// file) for foreign, corrupt, newer or unreachable files — never a silent fresh start.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store, StoreError, type PendingWrite, type StoredDevice, type StoredEvent } from '../../src/store/store.js';
+
+let root: string;
+let n = 0;
+const freshDir = () => join(root, `case-${++n}`);
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function device(mac: string, extra: Partial<StoredDevice> = {}): StoredDevice {
+  return { interface: 'eth0', mac, ips: ['198.18.0.2'], vendor: 'Xensource, Inc.', randomized: false, firstSeen: 1000, lastSeen: 2000, lastRttMs: 1.5, present: true, absentSince: null, ...extra };
+}
+function event(ts: number, extra: Partial<StoredEvent> = {}): StoredEvent {
+  return { ts, interface: 'eth0', kind: 'new_device', mac: '00:16:3e:00:00:01', ip: '198.18.0.2', detail: { vendor: 'x' }, ...extra };
+}
+function write(extra: Partial<PendingWrite>): PendingWrite {
+  return { devices: [], removed: [], events: [], sweeps: [], gateways: [], ...extra };
+}
+function storeError(dir: string): string {
+  try {
+    new Store(dir).close();
+  } catch (err) {
+    assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
+    assert.equal(err.message.split('\n').length, 1, `one line expected:\n${err.message}`);
+    return err.message;
+  }
+  assert.fail(`store in ${dir} opened`);
+}
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'gh-store-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('Store: round trips', () => {
+  it('creates the directory and file, and reads back what it wrote', () => {
+    const dir = join(freshDir(), 'nested', 'data');
+    const s = new Store(dir);
+    assert.equal(s.file, join(dir, 'ghost-hunter.db'));
+    assert.ok(existsSync(s.file));
+    s.write(
+      write({
+        devices: [device('00:16:3e:00:00:01'), device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSince: 3000 })],
+        events: [event(1000), event(2000, { kind: 'device_gone', mac: null, ip: null, detail: { last_seen: 'x' } })],
+        sweeps: [
+          { interface: 'eth0', ts: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] },
+          { interface: 'eth1', ts: 1000, durationMs: 1, ok: false, devices: [] },
+        ],
+        gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: '00:16:3e:00:00:fe' }],
+      }),
+    );
+    const devices = s.loadDevices().sort((a, b) => a.mac.localeCompare(b.mac));
+    assert.deepEqual(devices, [
+      device('00:16:3e:00:00:01'),
+      device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSince: 3000 }),
+    ]);
+    assert.deepEqual(s.recentEvents(10).map((e) => [e.ts, e.kind, e.mac]), [
+      [2000, 'device_gone', null],
+      [1000, 'new_device', '00:16:3e:00:00:01'],
+    ]);
+    assert.deepEqual(s.recentEvents(1)[0].detail, { last_seen: 'x' });
+    assert.deepEqual(s.loadSweeps('eth0', 0), [{ interface: 'eth0', ts: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] }]);
+    assert.deepEqual(s.loadSweeps('eth0', 1001), []);
+    assert.deepEqual(s.loadGateways(), [{ interface: 'eth0', ip: '198.18.0.1', mac: '00:16:3e:00:00:fe' }]);
+    s.close();
+    s.close(); // idempotent
+  });
+
+  it('upserts keep the earliest first_seen, removals delete, gateways are replaced; data survives a reopen', () => {
+    const dir = freshDir();
+    const s = new Store(dir);
+    s.write(write({ devices: [device('a', { firstSeen: 500 }), device('b')], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'old' }] }));
+    s.write(write({ devices: [device('a', { firstSeen: 900, lastSeen: 5000, ips: ['198.18.0.3'] })], removed: [{ interface: 'eth0', mac: 'b' }], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'new' }] }));
+    s.close();
+    const again = new Store(dir);
+    assert.deepEqual(again.loadDevices(), [device('a', { firstSeen: 500, lastSeen: 5000, ips: ['198.18.0.3'] })]);
+    assert.deepEqual(again.loadGateways(), [{ interface: 'eth0', ip: '198.18.0.1', mac: 'new' }]);
+    again.close();
+  });
+
+  it('prune drops old sweeps and old events only', () => {
+    const s = new Store(freshDir());
+    s.write(
+      write({
+        events: [event(100), event(200), event(300)],
+        sweeps: [100, 200, 300].map((ts) => ({ interface: 'eth0', ts, durationMs: 1, ok: true, devices: [] })),
+      }),
+    );
+    s.prune(250, 150);
+    assert.deepEqual(s.loadSweeps('eth0', 0).map((x) => x.ts), [300]);
+    assert.deepEqual(s.recentEvents(10).map((e) => e.ts), [300, 200]);
+    s.close();
+  });
+
+  it('a write is one transaction: a failing row leaves nothing of it behind', () => {
+    const s = new Store(freshDir());
+    s.write(write({ devices: [device('keep')] }));
+    const bad = { ...event(1), kind: null } as unknown as StoredEvent; // NOT NULL violation, after the devices
+    assert.throws(() => s.write(write({ devices: [device('new')], removed: [{ interface: 'eth0', mac: 'keep' }], events: [event(0), bad] })), /NOT NULL/);
+    assert.deepEqual(s.loadDevices().map((d) => d.mac), ['keep']);
+    assert.deepEqual(s.recentEvents(10), []);
+    // The store is still usable afterwards.
+    s.write(write({ devices: [device('new')] }));
+    assert.deepEqual(s.loadDevices().map((d) => d.mac).sort(), ['keep', 'new']);
+    s.close();
+  });
+
+  it('an empty (0-byte) file is an empty store, not an error', () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'ghost-hunter.db'), '');
+    const s = new Store(dir);
+    assert.deepEqual(s.loadDevices(), []);
+    s.close();
+  });
+});
+
+describe('Store: files that are not ours are refused with a clear error', () => {
+  it("another application's SQLite file is refused and left untouched", () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    const file = join(dir, 'ghost-hunter.db');
+    const foreign = new Database(file);
+    foreign.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('alice')");
+    foreign.close();
+    const before = sha(file);
+    assert.equal(storeError(dir), `${file} is not a Ghost Hunter store (it is another application's SQLite file); move it away or point storage.path elsewhere`);
+    assert.equal(sha(file), before, 'the foreign file must not be modified (e.g. switched to WAL)');
+    assert.ok(!existsSync(`${file}-wal`) && !existsSync(`${file}-shm`), 'no WAL files left next to it');
+    const check = new Database(file, { readonly: true });
+    assert.deepEqual(check.prepare('SELECT name FROM users').all(), [{ name: 'alice' }]);
+    check.close();
+  });
+
+  it('a SQLite file with another application_id is refused even without tables', () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    const file = join(dir, 'ghost-hunter.db');
+    const foreign = new Database(file);
+    foreign.pragma('application_id = 1234');
+    foreign.close();
+    assert.match(storeError(dir), new RegExp(`^${file.replace(/[.]/g, '\\.')} is not a Ghost Hunter store`));
+  });
+
+  it('a store written by a newer schema is refused', () => {
+    const dir = freshDir();
+    new Store(dir).close();
+    const file = join(dir, 'ghost-hunter.db');
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.equal(storeError(dir), `${file} was written by a newer Ghost Hunter (schema 99)`);
+  });
+
+  for (const [name, content] of [
+    ['a text file', 'interfaces:\n  - name: eth0\n'],
+    ['random bytes', Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919 + 13) & 255))],
+    ['zeros', Buffer.alloc(4096)],
+    ['a truncated SQLite header', Buffer.from('SQLite format 3\0')],
+  ] as [string, string | Buffer][]) {
+    it(`garbage (${name}) is reported as corrupt, not replaced`, () => {
+      const dir = freshDir();
+      mkdirSync(dir);
+      const file = join(dir, 'ghost-hunter.db');
+      writeFileSync(file, content);
+      const before = sha(file);
+      assert.match(storeError(dir), new RegExp(`^${file.replace(/[.]/g, '\\.')} is corrupt or not a database: `));
+      assert.equal(sha(file), before);
+    });
+  }
+
+  function corruptedStore(damage: (file: string) => void): string {
+    const dir = freshDir();
+    const s = new Store(dir);
+    s.write(write({ events: Array.from({ length: 3000 }, (_, i) => event(i, { detail: { i, pad: 'x'.repeat(100) } })) }));
+    s.close();
+    damage(s.file);
+    return storeError(dir);
+  }
+
+  it('a store with damaged pages is reported as corrupt', () => {
+    const message = corruptedStore((file) => {
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(8192, 0x5a), 0, 8192, 3 * 4096);
+      closeSync(fd);
+    });
+    assert.match(message, /ghost-hunter\.db is corrupt.*; restore it from a backup or move it away$/);
+  });
+
+  it('a truncated store is reported as corrupt', () => {
+    const message = corruptedStore((file) => truncateSync(file, Math.floor(statSync(file).size / 2)));
+    assert.match(message, /ghost-hunter\.db is corrupt/);
+  });
+});
+
+describe('Store: unreachable locations', () => {
+  it('a data directory below a regular file gives a clear error', () => {
+    const file = join(root, `plain-file-${++n}`);
+    writeFileSync(file, 'x');
+    const message = storeError(join(file, 'data'));
+    assert.match(message, new RegExp(`^cannot create data directory ${join(file, 'data')}: ENOTDIR`));
+  });
+
+  it('a directory where the database file should be gives a clear error', () => {
+    const dir = freshDir();
+    mkdirSync(join(dir, 'ghost-hunter.db'), { recursive: true });
+    assert.match(storeError(dir), /ghost-hunter\.db cannot be opened: /);
+  });
+
+  // Root ignores file modes, so the read-only cases run in a child process as "nobody".
+  const asNobody = (code: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: process.cwd() });
+  const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
+  const probe = (dir: string) =>
+    `import { Store } from ${JSON.stringify(storeUrl)};\ntry { new Store(${JSON.stringify(dir)}).close(); console.log('opened'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+
+  it('a read-only data directory (as a non-root user) gives a clear error naming the file', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, () => {
+    const parent = freshDir();
+    mkdirSync(parent);
+    chmodSync(root, 0o755);
+    chmodSync(parent, 0o555);
+    const dir = join(parent, 'data');
+    const r1 = asNobody(probe(dir));
+    assert.equal(r1.status, 0, r1.stderr);
+    assert.match(r1.stdout.trim(), new RegExp(`^StoreError: cannot create data directory ${dir}: EACCES`));
+
+    // An existing store in a directory the user cannot write: the file is named, nothing is created.
+    chmodSync(parent, 0o755);
+    const s = new Store(dir);
+    s.write(write({ devices: [device('a')] }));
+    s.close();
+    chmodSync(dir, 0o555);
+    chmodSync(s.file, 0o444);
+    const r2 = asNobody(probe(dir));
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.match(r2.stdout.trim(), new RegExp(`^StoreError: ${s.file.replace(/[.]/g, '\\.')} cannot be opened: `));
+    chmodSync(dir, 0o755);
+    chmodSync(s.file, 0o644);
+    const again = new Store(dir);
+    assert.deepEqual(again.loadDevices().map((d) => d.mac), ['a'], 'nothing was lost or replaced');
+    again.close();
+  });
+
+  it('a write while another process holds the write lock fails (after the busy timeout) and leaves the store intact', () => {
+    const dir = freshDir();
+    const s = new Store(dir);
+    s.write(write({ devices: [device('a')] }));
+    const other = new Database(s.file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      assert.throws(() => s.write(write({ devices: [device('b')] })), (err: Error & { code?: string }) => err.code === 'SQLITE_BUSY');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    s.write(write({ devices: [device('b')] }));
+    assert.deepEqual(s.loadDevices().map((d) => d.mac).sort(), ['a', 'b']);
+    s.close();
+  });
+});
