@@ -140,6 +140,19 @@ export class AnomalyEngine {
     for (const s of sorted) this.ingest(s);
   }
 
+  /**
+   * Same as restore(), but yields to the event loop every `chunk` sweeps: a large history (weeks of
+   * sweeps on a busy network) then never blocks the loop at start. Sweeps observed meanwhile must wait.
+   */
+  async restoreAsync(history: SweepRecord[], chunk = 250): Promise<void> {
+    this.restore([]);
+    const sorted = [...history].sort((a, b) => a.ts - b.ts);
+    for (let i = 0; i < sorted.length; i++) {
+      this.ingest(sorted[i]);
+      if (i % chunk === chunk - 1) await yieldToLoop();
+    }
+  }
+
   observe(sweep: SweepRecord): AnomalyResult {
     if (sweep.ts <= this.lastTs) {
       // out-of-order or duplicate sweep: score it against the current state without folding it in twice

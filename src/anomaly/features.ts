@@ -427,11 +427,14 @@ export class FeatureState {
       if (info && info.lastIp !== null && info.lastIp !== ip) f[F.mac_ip_changes]++;
     }
 
-    // clients only seen through an extender's MAC-NAT, tracked by IP
+    // clients only seen through an extender's MAC-NAT, tracked by IP. A NAT'd client whose IP vanished
+    // while another NAT'd IP appeared has most likely just got a new DHCP lease: not counted missing.
+    let newestNatFirstTs = -Infinity;
+    for (const ip of natIps) newestNatFirstTs = Math.max(newestNatFirstTs, this.nat.get(ip)?.firstTs ?? ts);
     for (const [ip, info] of this.nat) {
       if (!this.alwaysOn(info, '')) continue;
       alwaysOnTotal++;
-      if (natIps.has(ip)) continue;
+      if (natIps.has(ip) || newestNatFirstTs >= info.lastTs - 3600) continue;
       const gapNow = info.curGap + 1;
       const typ = this.typicalMaxGap(info, ts);
       if (gapNow >= 2 && gapNow > typ) {

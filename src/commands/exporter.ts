@@ -1,11 +1,12 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
+import { ConfigError, loadConfigFile } from '../config/load.js';
 import { ExporterRuntime } from '../exporter/runtime.js';
 import { buildApp } from '../http/app.js';
 import { BasicAuth, loadWebConfig, type WebConfig } from '../http/web-config.js';
 import { Logger, type LogFormat, type LogLevel } from '../log.js';
+import { StoreError } from '../store/store.js';
 import { startTelemetry } from '../telemetry.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './errors.js';
@@ -32,6 +33,12 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
   if (!m || Number(m[3]) > 65535) throw new UsageError(`--web.listen-address: invalid address "${addr}" (use host:port, :port or [::1]:port)`);
   const host = m[1] ?? m[2];
   return { host: host || undefined, port: Number(m[3]) };
+}
+
+/** Start-up errors the user can fix (config, store): one clear line on stderr and exit status 1. */
+function fail(err: Error): number {
+  process.stderr.write(`ghost-hunter: error: ${err.message}\n`);
+  return 1;
 }
 
 export async function runExporter(argv: string[]): Promise<number> {
@@ -75,9 +82,15 @@ export async function runExporter(argv: string[]): Promise<number> {
   const log = new Logger(level, format);
 
   const configFile = values['config.file'];
-  const cfg = loadConfigFile(configFile);
   const webConfigFile = values['web.config.file'];
-  let webConfig: WebConfig | null = webConfigFile ? loadWebConfig(webConfigFile) : null;
+  let cfg, webConfig: WebConfig | null;
+  try {
+    cfg = loadConfigFile(configFile);
+    webConfig = webConfigFile ? loadWebConfig(webConfigFile) : null;
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err);
+    throw err;
+  }
   if (values['config.check']) {
     process.stdout.write(`${configFile ?? '(built-in defaults)'}: configuration is valid\n`);
     return 0;
@@ -85,7 +98,17 @@ export async function runExporter(argv: string[]): Promise<number> {
   if (process.getuid?.() === 0) log.warn('running as root; only CAP_NET_RAW is needed (see README, "Running without root")');
 
   const telemetry = await startTelemetry(cfg, values.otel ?? false, log);
-  const runtime = new ExporterRuntime(cfg, configFile, log, { processMetrics: !values['web.disable-exporter-metrics'] });
+  let runtime: ExporterRuntime;
+  try {
+    runtime = new ExporterRuntime(cfg, configFile, log, { processMetrics: !values['web.disable-exporter-metrics'] });
+  } catch (err) {
+    // A corrupt, foreign or unreadable store: one line naming the file, never a fresh empty store.
+    if (err instanceof StoreError) {
+      await telemetry.shutdown();
+      return fail(err);
+    }
+    throw err;
+  }
   telemetry.exportRegistry(runtime.registry);
   let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
   const app = buildApp({
@@ -120,9 +143,10 @@ export async function runExporter(argv: string[]): Promise<number> {
   for (const { host, port } of listen) {
     const handler = app.callback();
     const server = tls
-      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler)
-      : createHttpServer(handler);
-    // Slow or oversized clients must not tie up the process that sweeps.
+      ? createHttpsServer({ connectionsCheckingInterval: 1_000, cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler)
+      : createHttpServer({ connectionsCheckingInterval: 1_000 }, handler);
+    // Slow or oversized clients must not tie up the process that sweeps. Node checks the header and
+    // request timeouts only every connectionsCheckingInterval (default 30 s); check every second.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     server.maxHeadersCount = 100;

@@ -1,5 +1,5 @@
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import { ipv4ToInt } from '../arp/codec.js';
+import { ipv4ToInt, type ArpPacket } from '../arp/codec.js';
 import { ArpChannel } from '../capture/arp-channel.js';
 import { CaptureError, openPacketSource } from '../capture/packet-source.js';
 import type { Config, InterfaceConfig } from '../config/schema.js';
@@ -95,21 +95,25 @@ export class InterfaceWorker {
     if (this.channel) return;
     this.info = describeInterface(this.ifaceCfg.name);
     this.channel = new ArpChannel(openPacketSource(this.ifaceCfg.name));
-    this.channel.onArp((p, tsMs) => {
-      if (!this.cfg.scan.passive || p.senderMac === this.info?.mac) return;
-      // Replies to our own requests are the sweep's business.
-      if (this.sweeping && p.op === 'reply' && p.targetMac === this.info?.mac) return;
-      if (p.senderIp === '0.0.0.0' || !this.inSubnet(p.senderIp)) return;
-      this.record(this.inventory.observePassive(p.senderMac, p.senderIp, Math.min(tsMs, Date.now())));
-    });
+    this.channel.onArp((p, tsMs) => this.observeArp(p, tsMs));
   }
 
+  /** Passive listening: what the capture session hears between (and during) sweeps. Public for fuzzing. */
+  observeArp(p: ArpPacket, tsMs: number): void {
+    if (!this.cfg.scan.passive || p.senderMac === this.info?.mac) return;
+    // Replies to our own requests are the sweep's business.
+    if (this.sweeping && p.op === 'reply' && p.targetMac === this.info?.mac) return;
+    if (p.senderIp === '0.0.0.0' || !this.inSubnet(p.senderIp)) return;
+    this.record(this.inventory.observePassive(p.senderMac, p.senderIp, Math.min(tsMs, Date.now())));
+  }
+
+  /** Host addresses of the swept subnets only: a sender claiming the network or broadcast address is no device. */
   private inSubnet(ip: string): boolean {
     const n = ipv4ToInt(ip);
     const specs = this.ifaceCfg.cidrs ?? this.info?.addresses.map((a) => a.cidr) ?? [];
     return specs.some((s) => {
       const r = parseTarget(s);
-      return n >= r.first - 1 && n <= r.last + 1;
+      return n >= r.first && n <= r.last;
     });
   }
 

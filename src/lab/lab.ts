@@ -273,6 +273,52 @@ export class Lab {
     });
   }
 
+  /**
+   * Deletes the scanner's interface (a vanished NIC). The veth peer and with it every device's
+   * macvlan go too; createScannerLink() brings the same names, MACs and addresses back.
+   */
+  deleteScannerLink(): Promise<void> {
+    return this.serial(async () => {
+      await must('ip', ['-n', this.scannerNs, 'link', 'del', this.scannerIf]);
+      if (this.steer) await run('ip', ['netns', 'exec', this.devicesNs, 'nft', 'delete', 'table', 'netdev', 'ghlab']);
+    });
+  }
+
+  /** Re-creates the scanner's interface and every device after deleteScannerLink(). */
+  createScannerLink(): Promise<void> {
+    return this.serial(async () => {
+      const { scannerNs: S, devicesNs: D, scannerIf, devicesIf } = this;
+      await must('ip', ['link', 'add', 'name', scannerIf, 'address', this.scannerMac, 'netns', S,
+        'type', 'veth', 'peer', 'name', devicesIf, 'netns', D]);
+      await this.ipBatch(S, [`link set ${scannerIf} up`, `addr add ${this.scannerIp}/16 dev ${scannerIf}`, ...this.gatewayRoute()]);
+      this.filters.clear();
+      this.bucketIds.clear();
+      const devs = [...this.devs.values()];
+      const pre = [`link set ${devicesIf} up`];
+      for (const d of devs) pre.push(...this.createLines(d), ...(d.up ? [] : [`link set ${d.ifname} down`]));
+      if (this.steer) {
+        await must('ip', ['netns', 'exec', D, 'nft', '-f', '-'], [
+          `table netdev ghlab {`,
+          `  chain unsteered {`,
+          `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
+          `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
+          `  }`,
+          `}`,
+        ].join('\n') + '\n');
+      }
+      const tcHead = this.steer
+        ? [
+            `qdisc add dev ${devicesIf} clsact`,
+            `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
+            `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
+              `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
+              `hash mask 0x000000ff at 24 link ${HT}:`,
+          ]
+        : [];
+      await this.apply(pre, [...new Set(devs.map((d) => d.n))], [], tcHead);
+    });
+  }
+
   /** Every device with `ip` sends a gratuitous ARP (arp_notify + a MAC "change" to the same MAC). */
   announce(ip: string): Promise<void> {
     return this.serial(async () => {

@@ -80,17 +80,14 @@ function percentile(values: number[], q: number): number {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-let lastOffset: number | null = null;
-
 /**
- * Offset (ms) from `now()` to the kernel's realtime clock, which stamps captured frames (`tsMs`).
- * performance.timeOrigin is fixed at process start with up to ~0.1 ms error and does not follow
- * clock steps (NTP at boot on RTC-less hosts), so request times are converted per sweep.
- * Spins until Date.now() ticks to the next millisecond (< 1 ms): the tick lies between the two
- * `now()` reads around the Date.now() calls that saw the old and the new value, so a sample
- * whose reads were not preempted is exact to a few µs. Median of up to 3 samples, <= 20 ms.
+ * Offset (ms) from now() to the realtime clock that stamps captured frames, or null if the host
+ * is too busy to measure it. Spins until Date.now() ticks to the next millisecond (< 1 ms): the
+ * tick lies between the now() reads around the Date.now() calls that saw the old and the new
+ * value, so a sample whose reads were not preempted is exact to a few µs. Median of up to 3
+ * samples; usually 1-3 ms, at most 25 ms on a loaded host.
  */
-async function realtimeOffset(): Promise<number> {
+function realtimeOffset(): number | null {
   const samples: number[] = [];
   const t0 = now();
   let before = t0;
@@ -105,19 +102,10 @@ async function realtimeOffset(): Promise<number> {
     }
     before = a;
     const spent = b - t0;
-    if (samples.length === 3 || spent > 20 || (spent > 5 && samples.length > 0)) break;
+    if (samples.length === 3 || spent > 25 || (spent > 3 && samples.length > 0)) break;
   }
-  if (process.env.GFS_DEBUG) (await import('node:fs')).appendFileSync('/tmp/gfs-offset.log', `offset samples ${JSON.stringify(samples)} in ${now() - t0} ms coarse ${Date.now() - now()}\n`);
-  if (samples.length > 0) {
-    samples.sort((x, y) => x - y);
-    lastOffset = samples[(samples.length - 1) >> 1];
-    return lastOffset;
-  }
-  // Too busy to measure: keep the last good offset (or timeOrigin's, off by ~0.1 ms) unless the
-  // millisecond clock says the realtime clock has stepped since.
-  const fallback = lastOffset ?? 0;
-  const coarse = Date.now() - now() + 0.5; // Date.now() floors: the true offset is within +-0.5 ms
-  return Math.abs(coarse - fallback) > 2 ? coarse : fallback;
+  samples.sort((x, y) => x - y);
+  return samples.length ? samples[(samples.length - 1) >> 1] : null;
 }
 
 /**
@@ -134,14 +122,22 @@ export async function sweep(
   const startedAt = Date.now();
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
-  const toRealtime = await realtimeOffset();
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
   const selfIp = ipv4ToInt(iface.ip);
   const sentAt = new Float64Array(targets.length);
   const firstAskedAt = new Float64Array(targets.length); // now() of the first request per address
   const answered = new Uint8Array(targets.length);
   const macsByIndex = new Map<number, Map<string, number | null>>();
-  const rtts: number[] = [];
+  // Capture timestamps come from the kernel's realtime clock, request times from now():
+  // performance.timeOrigin is off from realtime by up to ~0.1 ms and misses clock steps (NTP
+  // at boot on RTC-less hosts), which turned most LAN RTTs into 0 or garbage. The offset is
+  // measured per sweep; every captured frame's (capture time - now() on arrival) is a lower
+  // bound of it, which also covers a host too busy to measure (RTTs then come out high by the
+  // shortest capture-to-handler delay of the sweep, never negative).
+  const measuredOffset = realtimeOffset();
+  let clockOffset = measuredOffset ?? -Infinity;
+  const rtts: number[] = []; // raw tsMs - sentAt: the RTT plus the clock offset
+  const rttOf = (raw: number): number => Math.max(0, raw - clockOffset);
   let answeredCount = 0;
   let replies = 0;
   let duplicates = 0;
@@ -156,6 +152,8 @@ export async function sweep(
 
   let wake: (() => void) | null = null;
   const stop = channel.onArp((p, tsMs) => {
+    const skew = tsMs - now();
+    if (skew > clockOffset) clockOffset = skew;
     if (p.op !== 'reply' || (p.targetIp !== iface.ip && p.targetMac !== iface.mac)) return;
     const i = indexOf(targets, ipv4ToInt(p.senderIp));
     if (i < 0 || i === selfIndex) return;
@@ -166,7 +164,7 @@ export async function sweep(
       duplicates++;
       return;
     }
-    const rtt = sentAt[i] > 0 ? Math.max(0, tsMs - sentAt[i]) : null;
+    const rtt = sentAt[i] > 0 ? tsMs - sentAt[i] : null; // raw, see rttOf
     macs.set(p.senderMac, rtt);
     if (rtt !== null) rtts.push(rtt);
     if (!answered[i]) {
@@ -204,7 +202,7 @@ export async function sweep(
           const ip = targets[i];
           const mac = opts.unicast?.get(intToIpv4(ip));
           const t = now();
-          sentAt[i] = t + toRealtime; // same clock as the capture timestamps
+          sentAt[i] = t;
           if (firstAskedAt[i] === 0) firstAskedAt[i] = t;
           channel.inject(builder.build(ip, mac));
           requestsSent++;
@@ -216,7 +214,7 @@ export async function sweep(
     }
     if (answeredCount === targets.length && requestsSent > 0) {
       // Everyone answered: linger briefly so a second MAC answering for the same IP is still seen.
-      await sleep(Math.min(opts.timeoutMs, Math.max(5, 2 * percentile(rtts, 0.99))));
+      await sleep(Math.min(opts.timeoutMs, Math.max(5, 2 * rttOf(percentile(rtts, 0.99)))));
     }
   } finally {
     stop();
@@ -226,7 +224,7 @@ export async function sweep(
     if (answeredCount === targets.length) return;
     let waitMs = opts.timeoutMs;
     if (opts.adaptive !== false && rtts.length >= 3) {
-      const p99 = percentile(rtts, 0.99);
+      const p99 = rttOf(percentile(rtts, 0.99));
       // The last round waits longer: nothing asks again after it.
       const floor = lastRound ? 100 : 30;
       waitMs = Math.min(opts.timeoutMs, Math.max(floor, p99 * (lastRound ? 8 : 4)));
@@ -256,7 +254,7 @@ export async function sweep(
   for (const i of indices) {
     const macs = macsByIndex.get(i)!;
     const ip = intToIpv4(targets[i]);
-    for (const [mac, rtt] of macs) devices.push({ ip, mac, rttMs: rtt, self: i === selfIndex });
+    for (const [mac, rtt] of macs) devices.push({ ip, mac, rttMs: rtt === null ? null : rttOf(rtt), self: i === selfIndex });
     if (macs.size > 1) conflicts.push({ ip, macs: [...macs.keys()].sort() });
   }
   return {

@@ -120,3 +120,14 @@ test('setKnown: a device added to the known list is no longer unknown', async ()
   const r2 = e.observe({ ts: later[1].ts, devices: [...later[1].devices, stranger] });
   assert.equal(r2.features.unknown_present, 0);
 });
+
+test('restoreAsync() rebuilds the same state as restore()', async () => {
+  const a = new AnomalyEngine(KNOWN, OPTS);
+  a.restore(train);
+  await a.retrainIfDue();
+  const b = new AnomalyEngine(KNOWN, OPTS);
+  await b.restoreAsync(train, 50);
+  await b.retrainIfDue();
+  assert.deepEqual(b.status(), a.status());
+  assert.deepEqual(b.observe(later[0]), a.observe(later[0]));
+});
