@@ -31,15 +31,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Explicit exit: a closed libpcap session can keep the event loop alive (see packet-source.ts).
-// stdout/stderr are synchronous for files and pipes on Linux, so nothing printed is lost.
+// Exit only once stdout and stderr are flushed: writes to a full pipe are queued.
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exit(code);
-  },
+  (code) => exit(code),
   (err: unknown) => {
     const known = err instanceof UsageError || err instanceof CaptureError || err instanceof InterfaceError || err instanceof TargetError;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`ghost-hunter: error: ${known ? message : (err as Error)?.stack ?? message}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -145,7 +145,12 @@ function readText(file: string, what: string): string {
   }
 }
 
-export async function runAnomalyReplay(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+/** Write to stdout and resolve once the chunk is handed to the OS (the CLI may process.exit() right after). */
+function writeStdout(s: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(s, (err) => (err ? reject(err) : resolve())));
+}
+
+export async function runAnomalyReplay(argv: string[], out: (s: string) => void | Promise<void> = writeStdout): Promise<number> {
   const args = parseArgs(argv);
   if (!args.history) throw new UsageError('usage: ghost-hunter anomaly replay --history <file.jsonl> [--train-until <ts>] [--config.file <yaml>] [--seed N]');
   const sweeps = parseHistory(readText(args.history, 'history'), args.history);
@@ -157,14 +162,16 @@ export async function runAnomalyReplay(argv: string[], out: (s: string) => void 
     windowSeconds: windowDays !== undefined ? windowDays * 86400 : undefined,
     falseAlarmsPerWeek: num(args, 'budget'),
   };
+  const chunks: string[] = [];
   let buf = '';
   await replaySweeps(sweeps, { known, trainUntil: num(args, 'train-until'), engine }, (line) => {
     buf += JSON.stringify(line) + '\n';
     if (buf.length > 1 << 16) {
-      out(buf);
+      chunks.push(buf);
       buf = '';
     }
   });
-  if (buf) out(buf);
+  if (buf) chunks.push(buf);
+  for (const c of chunks) await out(c);
   return 0;
 }

@@ -28,6 +28,8 @@ export function resolveInterfaces(cfg: Config, log: Logger): InterfaceConfig[] {
 interface AnomalySlot {
   engine: AnomalyEngine;
   result: AnomalyResult | null;
+  /** Restore, scoring and retraining run one after another on this chain, off the sweep's path. */
+  chain: Promise<void>;
 }
 
 /** The long-running exporter: one worker per interface, the store, the anomaly models and the registry. */
@@ -110,41 +112,59 @@ export class ExporterRuntime implements ExporterState {
     if (!this.cfg.anomaly.enabled) return;
     const engine = new AnomalyEngine(this.cfg.known_devices, { ...this.anomalyOptions(), gatewayIp: w.inventory.gatewayIp ?? undefined });
     const history = this.db.loadSweeps(w.name, Date.now() - this.cfg.anomaly.window).map((s) => ({ ts: Math.floor(s.ts / 1000), devices: s.devices }));
-    tracer.startActiveSpan('ghosthunter.anomaly.restore', { attributes: { 'ghosthunter.interface': w.name, 'ghosthunter.sweeps': history.length } }, (span) => {
-      engine.restore(history);
-      span.end();
+    const slot: AnomalySlot = { engine, result: null, chain: Promise.resolve() };
+    this.anomaly.set(w.name, slot);
+    this.enqueueAnomaly(slot, w.name, 'ghosthunter.anomaly.restore', async () => {
+      await engine.restoreAsync(history);
+      this.enqueueRetrain(slot, w.name);
+      return { 'ghosthunter.sweeps': history.length };
     });
-    this.anomaly.set(w.name, { engine, result: null });
+  }
+
+  private enqueueAnomaly(slot: AnomalySlot, iface: string, spanName: string, work: () => Promise<Record<string, number | boolean> | void>): void {
+    slot.chain = slot.chain.then(() =>
+      tracer.startActiveSpan(spanName, { attributes: { 'ghosthunter.interface': iface } }, async (span) => {
+        try {
+          const attributes = await work();
+          if (attributes) span.setAttributes(attributes);
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          this.log.error('anomaly model failed', { interface: iface, step: spanName, err: (err as Error).message });
+        } finally {
+          span.end();
+        }
+      }),
+    );
+  }
+
+  /** Retraining yields to the event loop between small forests; a sweep never waits for it. */
+  private enqueueRetrain(slot: AnomalySlot, iface: string): void {
+    if (!slot.engine.isRetrainDue()) return;
+    this.enqueueAnomaly(slot, iface, 'ghosthunter.anomaly.train', async () => {
+      const trained = await slot.engine.retrainIfDue();
+      if (trained) this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
+      return { 'ghosthunter.retrained': trained };
+    });
   }
 
   private scoreSweep(iface: string, record: SweepRecord): void {
     const slot = this.anomaly.get(iface);
     if (!slot) return;
-    const result = slot.engine.observe(record);
-    slot.result = result;
-    if (result.anomalous) {
-      this.log.warn('anomalous sweep', {
-        interface: iface,
-        score: result.score?.toFixed(3),
-        threshold: result.threshold?.toFixed(3),
-        detectors: Object.entries(result.detectors).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(','),
-        features: result.contributions.slice(0, 3).map((c) => `${c.feature}=${c.value}`).join(','),
-      });
-    }
-    // Retraining yields to the event loop between small forests; never awaited by the sweep.
-    void tracer.startActiveSpan('ghosthunter.anomaly.train', { attributes: { 'ghosthunter.interface': iface } }, async (span) => {
-      try {
-        const trained = await slot.engine.retrainIfDue();
-        span.setAttribute('ghosthunter.retrained', trained);
-        if (trained) this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
-      } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        this.log.error('anomaly model training failed', { interface: iface, err: (err as Error).message });
-      } finally {
-        span.end();
+    slot.chain = slot.chain.then(() => {
+      const result = slot.engine.observe(record);
+      slot.result = result;
+      if (result.anomalous) {
+        this.log.warn('anomalous sweep', {
+          interface: iface,
+          score: result.score?.toFixed(3),
+          threshold: result.threshold?.toFixed(3),
+          detectors: Object.entries(result.detectors).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(','),
+          features: result.contributions.slice(0, 3).map((c) => `${c.feature}=${c.value}`).join(','),
+        });
       }
-    });
+    }).catch((err: unknown) => this.log.error('anomaly scoring failed', { interface: iface, err: (err as Error).message }));
+    slot.chain = slot.chain.then(() => this.enqueueRetrain(slot, iface));
   }
 
   /** Re-reads the config; a bad file is rejected and the running configuration stays. */

@@ -69,7 +69,9 @@ CREATE TABLE IF NOT EXISTS gateways (interface TEXT PRIMARY KEY, ip TEXT NOT NUL
  */
 export class Store {
   readonly file: string;
-  private readonly db: Database.Database;
+  private db: Database.Database;
+  /** Set after a failed write: the next write first opens the file afresh (see write()). */
+  private reopenBeforeWrite = false;
 
   constructor(dir: string) {
     const absDir = resolve(dir);
@@ -79,24 +81,33 @@ export class Store {
     } catch (err) {
       throw new StoreError(`cannot create data directory ${absDir}: ${(err as Error).message}`);
     }
+    this.db = this.openDatabase(false);
+  }
+
+  /**
+   * Opens and checks the file. `reopen`: the store was open before, so the file must still be
+   * there and still be ours — a vanished or replaced file is an error, never a fresh empty store.
+   */
+  private openDatabase(reopen: boolean): Database.Database {
     const existed = existsSync(this.file);
+    if (reopen && !existed) throw new StoreError(`${this.file} has disappeared; not creating an empty store in its place`);
     let db: Database.Database | null = null;
     try {
-      db = this.db = new Database(this.file);
-      this.db.pragma('busy_timeout = 2000');
+      db = new Database(this.file, { fileMustExist: reopen });
+      db.pragma('busy_timeout = 2000');
       // Identify the file before changing anything in it (journal_mode = WAL rewrites the header).
-      const appId = this.db.pragma('application_id', { simple: true }) as number;
-      const tables = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
-      if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
+      const appId = db.pragma('application_id', { simple: true }) as number;
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+      if (appId !== APPLICATION_ID && (reopen || appId !== 0 || tables > 0)) {
         throw new StoreError(
           `${this.file} is not a Ghost Hunter store (it is another application's SQLite file); ` +
             'move it away or point storage.path elsewhere',
         );
       }
       if (appId === APPLICATION_ID) {
-        const version = this.db.pragma('user_version', { simple: true }) as number;
+        const version = db.pragma('user_version', { simple: true }) as number;
         if (version > SCHEMA_VERSION) throw new StoreError(`${this.file} was written by a newer Ghost Hunter (schema ${version})`);
-        const check = this.db.pragma('quick_check', { simple: true });
+        const check = db.pragma('quick_check', { simple: true });
         if (check !== 'ok') {
           // quick_check reports many lines; one line is enough to say what is wrong.
           let detail = String(check).replace(/\*\*\*[^*]*\*\*\*/g, '').trim().replace(/\s*\n\s*/g, '; ');
@@ -104,11 +115,12 @@ export class Store {
           throw new StoreError(`${this.file} is corrupt (${detail}); restore it from a backup or move it away`);
         }
       }
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
-      this.db.pragma(`application_id = ${APPLICATION_ID}`);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return db;
     } catch (err) {
       // Release the file (and any -wal/-shm it opened) so the error leaves nothing half-open behind.
       if (db?.open) db.close();
@@ -166,6 +178,28 @@ export class Store {
 
   /** Writes everything in one transaction: all of it lands, or none of it. */
   write(w: PendingWrite): void {
+    // A failed write may leave the connection on a file system that was remounted read-only or
+    // replaced (e.g. repaired and mounted again): retry on a fresh connection to the same file.
+    // The old connection stays until the new one is open, so reads keep working meanwhile.
+    if (this.reopenBeforeWrite) {
+      const fresh = this.openDatabase(true);
+      try {
+        this.db.close();
+      } catch {
+        // closing a connection on a dead file system may fail; it is released either way
+      }
+      this.db = fresh;
+      this.reopenBeforeWrite = false;
+    }
+    try {
+      this.writeNow(w);
+    } catch (err) {
+      this.reopenBeforeWrite = true;
+      throw err;
+    }
+  }
+
+  private writeNow(w: PendingWrite): void {
     const upsert = this.db.prepare(`INSERT INTO devices (interface, mac, ips, vendor, randomized, first_seen, last_seen, last_rtt_ms, present, absent_since)
       VALUES (@interface, @mac, @ips, @vendor, @randomized, @firstSeen, @lastSeen, @lastRttMs, @present, @absentSince)
       ON CONFLICT (interface, mac) DO UPDATE SET ips = excluded.ips, vendor = excluded.vendor, randomized = excluded.randomized,

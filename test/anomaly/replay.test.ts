@@ -13,7 +13,9 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function replay(args: string[]): Promise<{ code: number; lines: Record<string, unknown>[] }> {
   let out = '';
-  const code = await runAnomalyReplay(args, (s) => (out += s));
+  const code = await runAnomalyReplay(args, (s) => {
+    out += s;
+  });
   return { code, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
 }
 

@@ -1,0 +1,670 @@
+// `npm run bench`: side-by-side performance report of our one-shot sweep, arp-scan and
+// `nmap -sn -PR -n` on the same network-namespace labs (src/lab/lab.ts), plus the exporter's
+// /metrics cost with 10 000 tracked devices. A report, never a pass/fail test.
+//
+//   npm run bench                  all cases (~5-6 min on 2 cores)
+//   npm run bench -- --cases 24,22 --reps 3
+//   npm run bench -- --full        also the peers' and our defaults on the /16 (adds ~6 min)
+//   npm run bench -- --no-write    print only, leave bench/RESULTS.md alone
+//
+// Safety: every packet is sent inside a lab's scanner namespace (198.18.0.0/16); labs are
+// named gbn*, stale ones are removed first, and every lab is torn down on error and Ctrl-C.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cleanupStaleLabs, Lab, type LabDevice } from '../src/lab/lab.js';
+import { expandTargets } from '../src/net/targets.js';
+import { intToIpv4 } from '../src/arp/codec.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const CLI = join(REPO, 'dist/cli.js');
+const RUSAGE = join(REPO, 'bench/rusage.py');
+const RESULTS = join(REPO, 'bench/RESULTS.md');
+const LAB_PREFIX = 'gbn';
+
+// ---------------------------------------------------------------- options
+
+const { values: opt } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '24,22,16,metrics' },
+    reps: { type: 'string' },
+    full: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'metrics-devices': { type: 'string', default: '10000' },
+  },
+  strict: true,
+});
+const selected = new Set(opt.cases!.split(','));
+
+// ---------------------------------------------------------------- interruption
+
+let interrupted = false;
+const children = new Set<ChildProcess>();
+function onSignal(sig: NodeJS.Signals): void {
+  if (interrupted) process.exit(130); // second Ctrl-C: the lab module's exit hook still deletes the namespaces
+  interrupted = true;
+  process.stderr.write(`\nbench: ${sig}, tearing the labs down...\n`);
+  for (const c of children) c.kill('SIGKILL');
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+async function withBenchLab<T>(count: number, name: string, cidr: string, spread: boolean, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  checkInterrupted();
+  const t0 = performance.now();
+  const lab = await Lab.up(count, { name, cidr, spread });
+  log(`  lab ${name}: ${count} devices in ${cidr}${spread ? ' (spread)' : ''} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  try {
+    return await fn(lab);
+  } finally {
+    const t1 = performance.now();
+    await lab.down();
+    log(`  lab ${name} down in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+// ---------------------------------------------------------------- running one tool
+
+interface Usage {
+  wall_s: number;
+  user_s: number;
+  sys_s: number;
+  maxrss_kb: number;
+  tx_packets: number;
+  rx_packets: number;
+  code: number;
+}
+
+interface Run extends Usage {
+  tool: string;
+  found: number;
+  falseDevices: number;
+  addresses: number;
+  stdout: string;
+}
+
+interface Variant {
+  id: string;
+  label: string;
+  ours: boolean;
+  /** argv run inside the scanner namespace */
+  argv: (lab: Lab, c: Case) => string[];
+  parse: (stdout: string) => { ip: string; mac: string }[];
+  addresses: (c: Case) => number;
+  /** only in this run */
+  when?: (c: Case) => boolean;
+}
+
+interface Case {
+  id: string;
+  title: string;
+  count: number;
+  cidr: string;
+  spread: boolean;
+  reps: number;
+  targetsFile: string; // our exact target list, for nmap -iL
+  ourAddresses: number;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'gh-bench-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+async function runMeasured(lab: Lab, argv: string[], timeoutMs: number): Promise<Usage & { stdout: string; stderr: string }> {
+  checkInterrupted();
+  const out = join(tmp, 'usage.json');
+  rmSync(out, { force: true });
+  const child = lab.spawnInScanner(['/usr/bin/python3', RUSAGE, out, lab.scannerIf, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: benchEnv,
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await new Promise<void>((res) => child.once('close', () => res()));
+  clearTimeout(timer);
+  children.delete(child);
+  checkInterrupted();
+  if (!existsSync(out)) throw new Error(`bench: ${argv.join(' ')}: no usage report (${stderr.trim().slice(0, 300)})`);
+  const usage = JSON.parse(readFileSync(out, 'utf8')) as Usage;
+  if (usage.code !== 0) throw new Error(`bench: ${argv.join(' ')} exited with ${usage.code}: ${stderr.trim().slice(0, 300)}`);
+  return { ...usage, stdout, stderr };
+}
+
+// Node reads NODE_EXTRA_CA_CERTS (set on this machine) at start-up: ~0.1 s CPU that no user of a
+// CLI sweep pays. The bench runs every tool with the same environment minus that variable.
+const benchEnv = { ...process.env };
+delete benchEnv.NODE_EXTRA_CA_CERTS;
+
+// ---------------------------------------------------------------- parsers
+
+const IP_MAC = /^(\d+\.\d+\.\d+\.\d+)\s+([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\b/;
+
+function parseOurs(stdout: string): { ip: string; mac: string }[] {
+  const j = JSON.parse(stdout) as { devices: { ip: string; mac: string; self: boolean }[] };
+  return j.devices.filter((d) => !d.self).map((d) => ({ ip: d.ip, mac: d.mac.toLowerCase() }));
+}
+
+function parseArpScan(stdout: string): { ip: string; mac: string }[] {
+  const out: { ip: string; mac: string }[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = IP_MAC.exec(line);
+    if (m) out.push({ ip: m[1], mac: m[2].toLowerCase() });
+  }
+  return out;
+}
+
+function parseNmap(stdout: string): { ip: string; mac: string }[] {
+  const out: { ip: string; mac: string }[] = [];
+  let ip: string | null = null;
+  for (const line of stdout.split('\n')) {
+    const r = /^Nmap scan report for (\S+)/.exec(line);
+    if (r) {
+      ip = r[1];
+      continue;
+    }
+    const m = /^MAC Address: ([0-9A-Fa-f:]{17})/.exec(line);
+    if (m && ip) {
+      out.push({ ip, mac: m[1].toLowerCase() });
+      ip = null;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- variants
+
+/** Our fast path: as fast as the host sends, short timeout (arp-scan's --timeout equivalent). */
+export const OURS_FAST_ARGS = ['--rate', '0', '--timeout', '50'];
+
+const cidrSize = (c: Case): number => 2 ** (32 - Number(c.cidr.split('/')[1]));
+const slow = (c: Case): boolean => c.id !== '16' || opt.full!;
+
+const VARIANTS: Variant[] = [
+  {
+    id: 'ours-fast',
+    label: `ours ${OURS_FAST_ARGS.join(' ')}`,
+    ours: true,
+    argv: (lab, c) => ['node', CLI, 'sweep', '-i', lab.scannerIf, '--cidr', c.cidr, ...OURS_FAST_ARGS, '--format', 'json'],
+    parse: parseOurs,
+    addresses: (c) => c.ourAddresses,
+  },
+  {
+    id: 'ours-default',
+    label: 'ours (defaults: 400 pps, 2 retries, 500 ms)',
+    ours: true,
+    argv: (lab, c) => ['node', CLI, 'sweep', '-i', lab.scannerIf, '--cidr', c.cidr, '--format', 'json'],
+    parse: parseOurs,
+    addresses: (c) => c.ourAddresses,
+    when: slow,
+  },
+  {
+    id: 'arp-scan-default',
+    label: 'arp-scan (defaults: 256 kbit/s, 2 tries, 500 ms)',
+    ours: false,
+    argv: (lab, c) => ['arp-scan', '-I', lab.scannerIf, '-x', c.cidr],
+    parse: parseArpScan,
+    addresses: cidrSize,
+    when: slow,
+  },
+  {
+    id: 'arp-scan-10M',
+    label: 'arp-scan --bandwidth=10M',
+    ours: false,
+    argv: (lab, c) => ['arp-scan', '-I', lab.scannerIf, '-x', '--bandwidth=10M', c.cidr],
+    parse: parseArpScan,
+    addresses: cidrSize,
+  },
+  {
+    id: 'arp-scan-fast',
+    label: 'arp-scan --bandwidth=100M --timeout=50',
+    ours: false,
+    argv: (lab, c) => ['arp-scan', '-I', lab.scannerIf, '-x', '--bandwidth=100M', '--timeout=50', c.cidr],
+    parse: parseArpScan,
+    addresses: cidrSize,
+  },
+  {
+    id: 'arp-scan-1try',
+    label: 'arp-scan --bandwidth=100M --retry=1 (lab check: single attempt)',
+    ours: false,
+    argv: (lab, c) => ['arp-scan', '-I', lab.scannerIf, '-x', '--bandwidth=100M', '--retry=1', '--timeout=50', c.cidr],
+    parse: parseArpScan,
+    addresses: cidrSize,
+  },
+  {
+    id: 'nmap-T5',
+    label: 'nmap -sn -PR -n -T5 <cidr>',
+    ours: false,
+    argv: (_lab, c) => ['nmap', '-sn', '-PR', '-n', '-T5', c.cidr],
+    parse: parseNmap,
+    addresses: cidrSize,
+  },
+  {
+    id: 'nmap-T5-hosts',
+    label: 'nmap -sn -PR -n -T5 -iL <our target list>',
+    ours: false,
+    // Same addresses as ours (no network/broadcast address): nmap stops as soon as all resolved.
+    argv: (_lab, c) => ['nmap', '-sn', '-PR', '-n', '-T5', '-iL', c.targetsFile],
+    parse: parseNmap,
+    addresses: (c) => c.ourAddresses,
+    when: (c) => c.id !== '16',
+  },
+  {
+    id: 'nmap-default',
+    label: 'nmap -sn -PR -n (defaults, -T3)',
+    ours: false,
+    argv: (_lab, c) => ['nmap', '-sn', '-PR', '-n', c.cidr],
+    parse: parseNmap,
+    addresses: cidrSize,
+    when: slow,
+  },
+];
+
+// ---------------------------------------------------------------- statistics
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Summary {
+  variant: Variant;
+  runs: Run[];
+  live: number;
+  foundMin: number;
+  foundMax: number;
+  falseMax: number;
+  complete: boolean; // every rep found every live device and nothing else
+  wall: number;
+  cpu: number;
+  rssMb: number;
+  packets: number;
+  addresses: number;
+}
+
+function summarise(variant: Variant, runs: Run[], live: number): Summary {
+  const foundMin = Math.min(...runs.map((r) => r.found));
+  const falseMax = Math.max(...runs.map((r) => r.falseDevices));
+  return {
+    variant,
+    runs,
+    live,
+    foundMin,
+    foundMax: Math.max(...runs.map((r) => r.found)),
+    falseMax,
+    complete: foundMin === live && falseMax === 0,
+    wall: median(runs.map((r) => r.wall_s)),
+    cpu: median(runs.map((r) => r.user_s + r.sys_s)),
+    rssMb: median(runs.map((r) => r.maxrss_kb / 1024)),
+    packets: median(runs.map((r) => r.tx_packets)),
+    addresses: runs[0].addresses,
+  };
+}
+
+// ---------------------------------------------------------------- sweep cases
+
+const CASES: Case[] = [
+  { id: '24', title: '1. /24, 254 live devices', count: 254, cidr: '198.18.0.0/24', spread: false, reps: 5, targetsFile: '', ourAddresses: 0 },
+  { id: '22', title: '2. /22, 1000 live devices', count: 1000, cidr: '198.18.0.0/22', spread: false, reps: 5, targetsFile: '', ourAddresses: 0 },
+  { id: '16', title: '3. /16 sparse, 4000 live devices spread across it', count: 4000, cidr: '198.18.0.0/16', spread: true, reps: 3, targetsFile: '', ourAddresses: 0 },
+];
+
+async function runCase(c: Case): Promise<Summary[]> {
+  if (opt.reps) c.reps = Number(opt.reps);
+  const targets = expandTargets([c.cidr], { maxAddresses: 1 << 20 });
+  c.ourAddresses = targets.length;
+  c.targetsFile = join(tmp, `targets-${c.id}.txt`);
+  writeFileSync(c.targetsFile, Array.from(targets, (t) => intToIpv4(t)).join('\n') + '\n');
+  log(`\n${c.title}: ${c.reps} repetitions, alternating`);
+  return withBenchLab(c.count, `${LAB_PREFIX}${c.id}`, c.cidr, c.spread, async (lab) => {
+    const live = new Map(lab.devices().map((d: LabDevice) => [d.ip, d.mac.toLowerCase()]));
+    const variants = VARIANTS.filter((v) => v.when?.(c) ?? true);
+    const runs = new Map<string, Run[]>(variants.map((v) => [v.id, []]));
+    for (let rep = 0; rep < c.reps; rep++) {
+      // rotate the order every repetition so no tool always runs first or after the same peer
+      const order = variants.map((_, i) => variants[(i + rep) % variants.length]);
+      for (const v of order) {
+        const argv = v.argv(lab, c);
+        const u = await runMeasured(lab, argv, 600_000);
+        let found = 0;
+        let falseDevices = 0;
+        const seen = new Set<string>();
+        for (const d of v.parse(u.stdout)) {
+          const key = `${d.ip} ${d.mac}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          if (live.get(d.ip) === d.mac) found++;
+          else if (d.ip !== lab.scannerIp) falseDevices++;
+        }
+        const run: Run = { ...u, tool: v.id, found, falseDevices, addresses: v.addresses(c), stdout: '' };
+        runs.get(v.id)!.push(run);
+        log(
+          `  rep ${rep + 1} ${v.id.padEnd(17)} ${found}/${live.size} found${falseDevices ? ` ${falseDevices} FALSE` : ''}  ` +
+            `${u.wall_s.toFixed(3)} s  cpu ${(u.user_s + u.sys_s).toFixed(3)} s  rss ${(u.maxrss_kb / 1024).toFixed(1)} MB  tx ${u.tx_packets}`,
+        );
+      }
+    }
+    return variants.map((v) => summarise(v, runs.get(v.id)!, live.size));
+  });
+}
+
+// ---------------------------------------------------------------- case 4: /metrics with 10 000 devices
+
+interface MetricsResult {
+  devices: number;
+  tracked: number;
+  sweepSeconds: number | null;
+  renderMs: number[]; // curl time_total per scrape, plain text
+  sizeBytes: number;
+  gzipBytes: number;
+  gzipMs: number[];
+  rssMb: number;
+  hwmMb: number;
+  labUpS: number;
+}
+
+async function curl(lab: Lab, args: string[]): Promise<string> {
+  const r = await lab.exec(['curl', '-sS', '-m', '30', ...args], { timeoutMs: 40_000 });
+  if (r.code !== 0) throw new Error(`bench: curl ${args.join(' ')}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function metricValue(text: string, name: string): number | null {
+  let total: number | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) total = (total ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+async function runMetricsCase(count: number): Promise<MetricsResult> {
+  log(`\n4. /metrics with ${count} tracked devices`);
+  const t0 = performance.now();
+  return withBenchLab(count, `${LAB_PREFIX}m`, '198.18.0.0/16', true, async (lab) => {
+    const labUpS = (performance.now() - t0) / 1000;
+    const dir = mkdtempSync(join(tmp, 'exporter-'));
+    const port = 19_991;
+    const config = join(dir, 'config.yml');
+    writeFileSync(
+      config,
+      [
+        'interfaces:',
+        `  - name: ${lab.scannerIf}`,
+        `    cidrs: ["198.18.0.0/16"]`,
+        'scan:',
+        '  interval: 1h',
+        '  rate: 0', // the fast path: the inventory fills in one sweep
+        `presence:`,
+        `  max_devices: ${count + 1000}`,
+        'storage:',
+        `  path: ${join(dir, 'data')}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = lab.spawnInScanner(['node', CLI, `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+      cwd: REPO,
+      env: benchEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(proc);
+    let logs = '';
+    proc.stdout!.on('data', (d) => (logs += d));
+    proc.stderr!.on('data', (d) => (logs += d));
+    try {
+      const url = `http://127.0.0.1:${port}/metrics`;
+      const started = performance.now();
+      let tracked = 0;
+      let text = '';
+      while (performance.now() - started < 240_000) {
+        checkInterrupted();
+        await new Promise((r) => setTimeout(r, 1000));
+        if (proc.exitCode !== null) throw new Error(`bench: exporter exited (${proc.exitCode}): ${logs.slice(-500)}`);
+        const r = await lab.exec(['curl', '-sS', '-m', '30', url], { timeoutMs: 40_000 });
+        if (r.code !== 0) continue;
+        text = r.stdout;
+        tracked = metricValue(text, 'ghosthunter_devices_tracked') ?? 0;
+        if (tracked >= count) break;
+      }
+      log(`  exporter tracks ${tracked} devices after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const sweepSeconds = metricValue(text, 'ghosthunter_sweep_duration_seconds');
+      // settle: let the first-sweep persistence and GC finish before timing scrapes
+      await new Promise((r) => setTimeout(r, 3000));
+      const renderMs: number[] = [];
+      const gzipMs: number[] = [];
+      let sizeBytes = 0;
+      let gzipBytes = 0;
+      for (let i = 0; i < 12; i++) {
+        checkInterrupted();
+        const [t, size] = (await curl(lab, ['-o', '/dev/null', '-w', '%{time_total} %{size_download}', url])).split(' ').map(Number);
+        renderMs.push(t * 1000);
+        sizeBytes = size;
+        const [tg, sizeg] = (await curl(lab, ['-o', '/dev/null', '-H', 'Accept-Encoding: gzip', '-w', '%{time_total} %{size_download}', url]))
+          .split(' ')
+          .map(Number);
+        gzipMs.push(tg * 1000);
+        gzipBytes = sizeg;
+      }
+      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+      const cmdline = readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('cli.js')) log(`  warning: pid ${proc.pid} is not the exporter (${cmdline})`);
+      return {
+        devices: count,
+        tracked,
+        sweepSeconds,
+        renderMs: renderMs.slice(2), // the first two warm up the JIT
+        sizeBytes,
+        gzipBytes,
+        gzipMs: gzipMs.slice(2),
+        rssMb: kb('VmRSS') / 1024,
+        hwmMb: kb('VmHWM') / 1024,
+        labUpS,
+      };
+    } finally {
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+      clearTimeout(killer);
+      children.delete(proc);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- report
+
+function machine(): string[] {
+  const sh = (cmd: string, args: string[]): string => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch (e) {
+      return ((e as { stdout?: string }).stdout ?? '').trim() || '?';
+    }
+  };
+  const libpcap = sh('sh', ['-c', "dpkg-query -W -f='${Version}' libpcap0.8 2>/dev/null || echo ?"]);
+  return [
+    `- CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${sh('uname', ['-r'])}`,
+    `- Node ${process.version}, libpcap ${libpcap}, ${sh('arp-scan', ['--version']).split('\n')[0]}, ${sh('nmap', ['--version']).split('\n')[0]}`,
+    `- node start-up floor on this host (\`node -e 0\`): ${startupFloor}`,
+  ];
+}
+
+let startupFloor = '?';
+
+const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '-');
+
+function caseTable(c: Case, sums: Summary[]): string[] {
+  const ours = sums.find((s) => s.variant.id === 'ours-fast')!;
+  const lines = [
+    `#### ${c.title} (\`${c.cidr}\`, ${c.reps} reps, medians)`,
+    '',
+    '| tool | found / live | false | wall s | CPU s | peak RSS MB | packets sent | ours-fast ÷ it: wall | CPU | packets | RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of sums) {
+    const found = s.foundMin === s.foundMax ? `${s.foundMin}/${s.live}` : `${s.foundMin}–${s.foundMax}/${s.live}`;
+    const r = s === ours ? ['', '', '', ''] : [ratio(ours.wall, s.wall), ratio(ours.cpu, s.cpu), ratio(ours.packets, s.packets), ratio(ours.rssMb, s.rssMb)];
+    lines.push(`| ${s.variant.label} | ${found} | ${s.falseMax} | ${f3(s.wall)} | ${f3(s.cpu)} | ${f1(s.rssMb)} | ${s.packets} | ${r.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function perThousandTable(all: [Case, Summary[]][]): string[] {
+  const lines = [
+    '#### 5. CPU and packets per 1000 addresses swept, peak RSS of a one-shot sweep (medians)',
+    '',
+    '| case | tool | addresses | CPU ms / 1000 addr | packets / 1000 addr | peak RSS MB | ours-fast ÷ it: CPU/1000 |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const [c, sums] of all) {
+    const ours = sums.find((s) => s.variant.id === 'ours-fast')!;
+    const per = (s: Summary): number => (s.cpu * 1e6) / s.addresses;
+    for (const s of sums) {
+      lines.push(
+        `| /${c.cidr.split('/')[1]} | ${s.variant.label} | ${s.addresses} | ${f1(per(s))} | ${f1((s.packets * 1000) / s.addresses)} | ${f1(s.rssMb)} | ${s === ours ? '' : ratio(per(ours), per(s))} |`,
+      );
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
+function targetLines(all: [Case, Summary[]][], m: MetricsResult | null): string[] {
+  const out = ['#### Targets of issue 7 (measured values, same run)', ''];
+  const get = (id: string): Summary[] | undefined => all.find(([c]) => c.id === id)?.[1];
+  const pick = (sums: Summary[], id: string): Summary | undefined => sums.find((s) => s.variant.id === id);
+  const bestComplete = (sums: Summary[], prefix: string): Summary | undefined =>
+    sums.filter((s) => s.variant.id.startsWith(prefix) && s.complete).sort((a, b) => a.wall - b.wall)[0];
+  for (const [c, sums] of all) {
+    const ours = pick(sums, 'ours-fast')!;
+    out.push(`- /${c.cidr.split('/')[1]}: ours-fast found ${ours.foundMin}/${ours.live} in every rep: ${ours.complete ? 'yes' : 'NO'}, false devices ${ours.falseMax}`);
+  }
+  for (const id of ['24', '22']) {
+    const sums = get(id);
+    if (!sums) continue;
+    const ours = pick(sums, 'ours-fast')!;
+    const n = pick(sums, 'nmap-T5');
+    const nh = pick(sums, 'nmap-T5-hosts');
+    out.push(
+      `- /${id} wall ≤ nmap -T5 (target ratio ≤ 1): ours ${f3(ours.wall)} s ÷ nmap -T5 <cidr> ${f3(n?.wall ?? NaN)} s = ${ratio(ours.wall, n?.wall ?? NaN)}` +
+        `; ÷ nmap -T5 on our exact target list ${f3(nh?.wall ?? NaN)} s = ${ratio(ours.wall, nh?.wall ?? NaN)}`,
+    );
+  }
+  const s16 = get('16');
+  if (s16) {
+    const ours = pick(s16, 'ours-fast')!;
+    const a = bestComplete(s16, 'arp-scan');
+    const peersPackets = s16.filter((s) => !s.variant.ours && s.complete).map((s) => `${s.variant.id} ${s.packets}`);
+    out.push(
+      `- /16 sparse ≤ 0.2× arp-scan's best complete run: ours ${f3(ours.wall)} s ÷ ${a ? `${a.variant.id} ${f3(a.wall)} s` : 'no complete arp-scan run'} = ${a ? ratio(ours.wall, a.wall) : '-'}`,
+      `- /16 packets fewer than either peer: ours ${ours.packets}; complete peer runs: ${peersPackets.join(', ') || 'none'}`,
+    );
+    const per = (s: Summary): number => s.cpu / s.addresses;
+    const aCpu = s16.filter((s) => s.variant.id.startsWith('arp-scan') && s.complete).sort((x, y) => per(x) - per(y))[0];
+    if (aCpu) out.push(`- CPU per 1000 addresses ≤ 0.5× arp-scan's (/16): ours ${f1(per(ours) * 1e6)} ms ÷ ${aCpu.variant.id} ${f1(per(aCpu) * 1e6)} ms = ${ratio(per(ours), per(aCpu))}`);
+  }
+  const rss = all.flatMap(([, sums]) => sums.filter((s) => s.variant.id === 'ours-fast').map((s) => Math.max(...s.runs.map((r) => r.maxrss_kb / 1024))));
+  if (rss.length) out.push(`- one-shot peak RSS ≤ 60 MB: ours-fast max over all runs ${f1(Math.max(...rss))} MB`);
+  if (m) {
+    out.push(
+      `- /metrics with ${m.tracked} devices: render median ${f1(median(m.renderMs))} ms (target < 50), exporter RSS ${f1(m.rssMb)} MB (target < 200)`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function metricsLines(m: MetricsResult): string[] {
+  return [
+    `#### 4. /metrics with ${m.devices} devices (exporter from dist/, one sweep of 198.18.0.0/16 at rate 0, then ${m.renderMs.length} timed scrapes)`,
+    '',
+    '| tracked | first sweep s | render ms (median / max), plain | scrape size | gzip: ms median / size | exporter RSS MB (now / peak) |',
+    '|---|---|---|---|---|---|',
+    `| ${m.tracked} | ${m.sweepSeconds === null ? '-' : f1(m.sweepSeconds)} | ${f1(median(m.renderMs))} / ${f1(Math.max(...m.renderMs))} | ` +
+      `${(m.sizeBytes / 1e6).toFixed(2)} MB | ${f1(median(m.gzipMs))} / ${(m.gzipBytes / 1e6).toFixed(2)} MB | ${f1(m.rssMb)} / ${f1(m.hwmMb)} |`,
+    '',
+    'Render time is curl\'s `time_total` over loopback inside the lab namespace (request to last byte).',
+    '',
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  await cleanupStaleLabs(LAB_PREFIX);
+  if (!opt['no-build']) {
+    log('building dist/ (npm run build)...');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  {
+    const t: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      execFileSync('node', ['-e', '0'], { env: benchEnv });
+      t.push(performance.now() - t0);
+    }
+    startupFloor = `${(median(t) / 1000).toFixed(3)} s wall (median of 5)`;
+  }
+  const all: [Case, Summary[]][] = [];
+  let metrics: MetricsResult | null = null;
+  try {
+    for (const c of CASES) if (selected.has(c.id)) all.push([c, await runCase(c)]);
+    if (selected.has('metrics')) metrics = await runMetricsCase(Number(opt['metrics-devices']));
+  } catch (e) {
+    log(`bench: ${(e as Error).message}`);
+    if (!all.length && !metrics) throw e;
+    log('bench: writing the partial results');
+  }
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const section = [
+    `### ${date}${interrupted ? ' (interrupted, partial)' : ''}`,
+    '',
+    ...machine(),
+    `- wall = fork to exit of the tool inside the lab namespace (process start-up included); CPU = user+sys from wait4(); ` +
+      `packets = tx_packets of the scanner interface; peak RSS = ru_maxrss. Total bench time ${((performance.now() - began) / 1000).toFixed(0)} s.`,
+    `- ours-fast = \`ghost-hunter sweep ${OURS_FAST_ARGS.join(' ')}\` (rate 0 = as fast as possible; retries default 2, only silent addresses).`,
+    '',
+    ...targetLines(all, metrics),
+    ...all.flatMap(([c, sums]) => caseTable(c, sums)),
+    ...(metrics ? metricsLines(metrics) : []),
+    ...(all.length ? perThousandTable(all) : []),
+  ].join('\n');
+  process.stdout.write('\n' + section + '\n');
+  if (!opt['no-write']) {
+    if (!existsSync(RESULTS)) {
+      writeFileSync(
+        RESULTS,
+        '# Benchmark results (`npm run bench`)\n\nEach run appends a dated section; earlier sections stay for comparison. ' +
+          'See bench/run.ts for what is measured and how.\n\n',
+      );
+    }
+    appendFileSync(RESULTS, section + '\n');
+    writeFileSync(join(REPO, 'bench/last-run.json'), JSON.stringify({ date, cases: all.map(([c, s]) => ({ case: c.id, summaries: s.map(({ variant, runs, ...rest }) => ({ id: variant.id, ...rest, runs: runs.map(({ stdout, ...r }) => r) })) })), metrics }, null, 1));
+    log(`\nappended to ${RESULTS}`);
+  }
+}
+
+main().then(
+  () => process.exit(interrupted ? 130 : 0),
+  (e: unknown) => {
+    log(`bench failed: ${(e as Error).stack ?? e}`);
+    process.exit(interrupted ? 130 : 1);
+  },
+);
