@@ -107,16 +107,27 @@ export function vendorLookup(macs: readonly string[]): (mac: string) => string {
     const hex = hexOf(mac);
     wanted.add(hex.slice(0, 9)).add(hex.slice(0, 7)).add(hex.slice(0, 6));
   }
+  const ouis = new Set<number>(); // the wanted MA-L prefixes as numbers: most lines are rejected without allocating
+  for (const key of wanted) if (key.length === 6) ouis.add(Number.parseInt(key, 16));
   const found = new Map<string, string>();
-  const text = readFileSync(file, 'utf8');
-  for (let pos = 0; pos < text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    const tab = text.indexOf('\t', pos);
-    // keys are 6, 7 or 9 hex digits: skip the slice unless the line can be a wanted key
-    if (tab > pos && tab < end && tab - pos <= 9) {
-      const key = text.slice(pos, tab);
-      if (wanted.has(key)) found.set(key, text.slice(tab + 1, end));
+  const buf = readFileSync(file);
+  for (let pos = 0; pos < buf.length; ) {
+    let end = buf.indexOf(10, pos); // '\n'
+    if (end < 0) end = buf.length;
+    let oui = 0;
+    let i = pos;
+    for (; i < pos + 6 && i < end; i++) {
+      const c = buf[i];
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (digit < 0) break;
+      oui = oui * 16 + digit;
+    }
+    if (i === pos + 6 && ouis.has(oui)) {
+      const tab = buf.indexOf(9, pos); // '\t'
+      if (tab > pos && tab < end) {
+        const key = buf.toString('latin1', pos, tab);
+        if (wanted.has(key)) found.set(key, buf.toString('utf8', tab + 1, end));
+      }
     }
     pos = end + 1;
   }

@@ -68,7 +68,9 @@ export class Persister {
       this.errors++;
       const message = (err as Error).message;
       if (this.writable || message !== this.lastError) {
-        this.log.error('cannot write state store; keeping changes in memory and retrying', { file: this.store.file, err: message });
+        // SQLite's own words are terse ("disk I/O error"); its code says which (e.g. SQLITE_IOERR_WRITE, SQLITE_FULL, SQLITE_READONLY).
+        const code = (err as { code?: unknown }).code;
+        this.log.error('cannot write state store; keeping changes in memory and retrying', { file: this.store.file, err: message, code: typeof code === 'string' ? code : undefined });
       }
       this.writable = false;
       this.lastError = message;

@@ -124,6 +124,10 @@ export async function sweep(
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
+  // One broadcast frame, rewritten in place for each target: inject() hands the frame to
+  // pcap_inject(), which copies it before returning, and a fresh 60-byte Buffer per request was
+  // most of a /16 sweep's garbage (and young-generation growth, i.e. RSS).
+  const broadcastFrame = builder.build(0);
   const selfIp = ipv4ToInt(iface.ip);
   const sentAt = new Float64Array(targets.length);
   const firstAskedAt = new Float64Array(targets.length); // now() of the first request per address
@@ -203,10 +207,13 @@ export async function sweep(
           if (answered[i]) continue; // a late reply arrived meanwhile
           const ip = targets[i];
           const mac = opts.unicast?.get(intToIpv4(ip));
+          let frame = broadcastFrame;
+          if (mac) frame = builder.build(ip, mac);
+          else frame.writeUInt32BE(ip >>> 0, 38); // ARP target protocol address
           const t = now();
           sentAt[i] = t;
           if (firstAskedAt[i] === 0) firstAskedAt[i] = t;
-          channel.inject(builder.build(ip, mac));
+          channel.inject(frame);
           requestsSent++;
         }
         opts.onProgress?.({ round, sent, total: pending.length, answered: answeredCount });

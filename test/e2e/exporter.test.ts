@@ -64,6 +64,9 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     assert.ok((value(samples, 'ghosthunter_arp_requests_sent_total') ?? 0) > 0);
     assert.equal(value(samples, 'ghosthunter_events_total', { kind: 'new_device' }), 13);
     assert.equal(value(samples, 'ghosthunter_build_info'), 1);
+    // One day of history is needed before the anomaly model scores: it says "training".
+    assert.equal(value(samples, 'ghosthunter_anomaly_model_ready', { interface: lab.scannerIf }), 0);
+    assert.equal(value(samples, 'ghosthunter_anomaly_score', { interface: lab.scannerIf }), undefined);
   });
 
   test('promtool check metrics passes on a real scrape', async () => {

@@ -387,6 +387,76 @@ describe('storage faults: full disk, kill -9, corrupt and foreign stores', { tim
     }
   });
 
+  test('data directory goes read-only (ext4 errors=remount-ro): metrics say so, nothing lost, recovery after the repair', async () => {
+    const img = join(dir, 'ro.img');
+    const mnt = join(dir, 'ro');
+    mkdirSync(mnt);
+    writeFileSync(img, '');
+    spawnSync('truncate', ['-s', '32M', img]);
+    const mk = spawnSync('mkfs.ext4', ['-q', '-F', img], { encoding: 'utf8' });
+    assert.equal(mk.status, 0, mk.stderr);
+    const mount = () => {
+      const r = spawnSync('mount', ['-o', 'loop,errors=remount-ro', img, mnt], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      mounts.push(mnt);
+      return spawnSync('findmnt', ['-n', '-o', 'SOURCE', mnt], { encoding: 'utf8' }).stdout.trim().replace('/dev/', '');
+    };
+    const loop = mount();
+    const data = join(mnt, 'data');
+    try {
+      exporter = startExporter(lab, [`--config.file=${writeConfig(dir, labConfig(lab, data), 'ro.yml')}`]);
+      const before = await waitFor('first sweep stored', async () => {
+        const s = await scrape(lab, exporter!.port);
+        return value(s, 'ghosthunter_devices') === lab.devices().length + 1 && value(s, 'ghosthunter_store_writable') === 1 ? s : undefined;
+      });
+      spawnSync('sync', ['-f', join(data, 'ghost-hunter.db')]); // what was committed is on the disk before it fails
+      // The disk fails: ext4 turns the file system read-only under the running exporter.
+      writeFileSync(`/sys/fs/ext4/${loop}/trigger_fs_error`, 'ghost-hunter reliability test\n');
+      assert.match(readFileSync('/proc/mounts', 'utf8'), new RegExp(`${mnt} ext4 (ro,.*|.*emergency_ro.*)$`, 'm'));
+      await waitFor('store_writable 0', async () => value(await scrape(lab, exporter!.port), 'ghosthunter_store_writable') === 0);
+      const joined = await lab.addDevice('198.18.0.51');
+      await waitFor('device joins while read-only', async () => value(await scrape(lab, exporter!.port), 'ghosthunter_device_present', { mac: joined.mac }) === 1);
+      const errLine = exporter.logs().split('\n').find((l) => l.includes('cannot write state store'))!;
+      assert.match(errLine, new RegExp(`file=${data}/ghost-hunter\\.db`));
+      assert.match(errLine, /code=SQLITE_(IOERR|READONLY)/, 'SQLite reports EROFS as an I/O error; the code says so');
+      // The admin repairs and remounts the disk; the exporter finds the store again by itself.
+      spawnSync('umount', ['-l', mnt]);
+      mounts.splice(mounts.indexOf(mnt), 1);
+      const fsck = spawnSync('e2fsck', ['-fy', img], { encoding: 'utf8' });
+      mount();
+      const back = await waitFor('store_writable 1 after the remount', async () => {
+        const s = await scrape(lab, exporter!.port);
+        return value(s, 'ghosthunter_store_writable') === 1 ? s : undefined;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; e2fsck exit ${fsck.status}\n${exporter?.logs().split('\n').filter((l) => !l.includes('msg=event')).slice(-15).join('\n')}`);
+      });
+      assert.equal(exporter.proc.exitCode, null, 'no restart needed');
+      assert.equal(await exporter.stop(), 0);
+      exporter = undefined;
+      const db = new Database(join(data, 'ghost-hunter.db'), { readonly: true });
+      try {
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+        for (const [key, v] of series(before, 'ghosthunter_device_first_seen_timestamp_seconds')) {
+          const mac = /mac="([^"]+)"/.exec(key)![1];
+          const row = db.prepare('SELECT first_seen FROM devices WHERE mac = ?').get(mac) as { first_seen: number } | undefined;
+          assert.equal(row?.first_seen, v * 1000, `first_seen of ${mac}`);
+        }
+        assert.ok(db.prepare('SELECT 1 FROM devices WHERE mac = ?').get(joined.mac), 'the device seen while read-only was written');
+        assert.ok(db.prepare("SELECT 1 FROM events WHERE kind = 'new_device' AND mac = ?").get(joined.mac), 'its event too');
+      } finally {
+        db.close();
+      }
+      console.log(`read-only: ${value(back, 'ghosthunter_store_errors_total')} failed writes until the remount; e2fsck exit ${fsck.status}`);
+    } finally {
+      await exporter?.stop('SIGKILL');
+      exporter = undefined;
+      if (mounts.includes(mnt)) {
+        spawnSync('umount', [mnt]);
+        mounts.splice(mounts.indexOf(mnt), 1);
+      }
+    }
+  });
+
   test('kill -9 during sweeps and during a large write: a restart loses nothing committed', async () => {
     const data = join(dir, 'kill9');
     // A slow sweep (a /24 at 100 requests/s) so that a kill lands in the middle of one.
