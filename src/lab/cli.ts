@@ -37,7 +37,7 @@ export async function runLabCommand(argv: string[]): Promise<number> {
     return usage((err as Error).message);
   }
   const { values: v, positionals: pos } = parsed;
-  if (v.help || sub === 'help' || sub === undefined) return usage();
+  if (v.help || sub === 'help' || sub === '--help' || sub === '-h' || sub === undefined) return usage();
 
   switch (sub) {
     case 'up': {

@@ -111,8 +111,7 @@ function realtimeOffset(): number | null {
 /**
  * One ARP sweep over sorted `targets`. Stops as soon as every address has answered;
  * otherwise waits after each round (adaptively, from measured RTTs, capped by timeoutMs)
- * and retries only the silent addresses, for up to `retries` rounds but no further once a
- * retry round brought no new device.
+ * and retries only the silent addresses.
  */
 export async function sweep(
   channel: ArpChannel,
@@ -185,7 +184,6 @@ export async function sweep(
   try {
     for (let round = 0; round < rounds && answeredCount < targets.length; round++) {
       roundsRun++;
-      const answeredAtStart = answeredCount;
       const pending: number[] = [];
       for (let i = 0; i < targets.length; i++) if (!answered[i]) pending.push(i);
       const roundStart = now();
@@ -219,12 +217,7 @@ export async function sweep(
         opts.onProgress?.({ round, sent, total: pending.length, answered: answeredCount });
         await yieldToLoop();
       }
-      // Any retry round may be the last (see below), so it waits like one.
-      await waitForReplies(round === rounds - 1 || round > 0);
-      // Like nmap, retry again only while retries bring devices back: a retry round that found no
-      // one means the silent addresses are unused, not that requests were lost. On a sparse /16
-      // this saves a third of the packets and a round of waiting.
-      if (round > 0 && answeredCount === answeredAtStart) break;
+      await waitForReplies(round === rounds - 1);
     }
     if (answeredCount === targets.length && requestsSent > 0) {
       // Everyone answered: linger briefly so a second MAC answering for the same IP is still seen.
