@@ -4,11 +4,28 @@ import { registerDeviceCollector } from './devices.js';
 import { registerEventCollector } from './events.js';
 import { registerExporterCollector } from './exporter.js';
 import { registerSweepCollector } from './sweeps.js';
+import { DeviceFamiliesRenderer } from './device-families.js';
 import type { ExporterState } from './state.js';
 
+/** prom-client's registry plus the per-device families, which are rendered as cached text. */
+export class ExporterRegistry extends Registry {
+  constructor(private readonly deviceFamilies: DeviceFamiliesRenderer) {
+    super();
+  }
+
+  override async metrics(): Promise<string> {
+    return (await this.metricsBuffer()).toString();
+  }
+
+  /** What /metrics serves: no 5 MB string is built on the way. */
+  async metricsBuffer(): Promise<Buffer> {
+    return Buffer.concat([Buffer.from((await super.metrics()) + '\n'), this.deviceFamilies.render()]);
+  }
+}
+
 /** The one registry served at /metrics; every collector is registered here and nowhere else. */
-export function buildRegistry(state: ExporterState, opts: { processMetrics: boolean }): Registry {
-  const registry = new Registry();
+export function buildRegistry(state: ExporterState, opts: { processMetrics: boolean }): ExporterRegistry {
+  const registry = new ExporterRegistry(new DeviceFamiliesRenderer(state));
   registerDeviceCollector(registry, state);
   registerEventCollector(registry, state);
   registerSweepCollector(registry, state);

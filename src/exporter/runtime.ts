@@ -1,9 +1,8 @@
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
 import { AnomalyEngine } from '../anomaly/engine.js';
 import { registerAnomalyMetrics } from '../anomaly/metrics.js';
 import type { AnomalyResult } from '../anomaly/types.js';
-import { buildRegistry } from '../collectors/index.js';
+import { buildRegistry, type ExporterRegistry } from '../collectors/index.js';
 import type { ExporterState } from '../collectors/state.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config, InterfaceConfig } from '../config/schema.js';
@@ -34,7 +33,7 @@ interface AnomalySlot {
 
 /** The long-running exporter: one worker per interface, the store, the anomaly models and the registry. */
 export class ExporterRuntime implements ExporterState {
-  readonly registry: Registry;
+  readonly registry: ExporterRegistry;
   private readonly db: Store;
   private readonly persister: Persister;
   private readonly workerMap = new Map<string, InterfaceWorker>();
@@ -42,6 +41,8 @@ export class ExporterRuntime implements ExporterState {
   private reloadState = { successful: true, lastSuccessTs: Date.now() };
   private firstSweepDone = false;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private knownFor: Config | null = null;
+  private knownMap: ReadonlyMap<string, Config['known_devices'][number]> = new Map();
 
   constructor(
     private cfg: Config,
@@ -62,8 +63,13 @@ export class ExporterRuntime implements ExporterState {
   workers(): readonly InterfaceWorker[] {
     return [...this.workerMap.values()];
   }
-  known() {
-    return new Map(this.cfg.known_devices.map((k) => [k.mac, k]));
+  /** Same object until a reload changes the config, so renderers can cache on it. */
+  known(): ReadonlyMap<string, Config['known_devices'][number]> {
+    if (this.knownFor !== this.cfg) {
+      this.knownFor = this.cfg;
+      this.knownMap = new Map(this.cfg.known_devices.map((k) => [k.mac, k]));
+    }
+    return this.knownMap;
   }
   reload(): { successful: boolean; lastSuccessTs: number } {
     return this.reloadState;

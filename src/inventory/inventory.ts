@@ -32,6 +32,15 @@ export class Inventory {
   private gatewayAlertedMac: string | null = null;
   gatewayMac: string | null;
   overflow = 0;
+  /**
+   * Change counters per kind of device field, so /metrics re-renders only what changed:
+   * passive ARP moves last-seen times all the time, the rest changes rarely.
+   */
+  readonly versions = { presence: 0, info: 0, firstSeen: 0, lastSeen: 0, rtt: 0 };
+
+  private bumpAll(): void {
+    for (const k of Object.keys(this.versions) as (keyof Inventory['versions'])[]) this.versions[k]++;
+  }
 
   constructor(
     readonly iface: string,
@@ -95,6 +104,7 @@ export class Inventory {
     if (d.ips[0] && this.ipOwner.get(d.ips[0]) === mac) this.ipOwner.delete(d.ips[0]);
     this.dirty.delete(mac);
     this.removed.add(mac);
+    this.bumpAll();
   }
 
   /** A MAC answered a sweep or was heard on the wire with `ip`. */
@@ -118,19 +128,26 @@ export class Inventory {
       };
       this.devices.set(mac, d);
       this.removed.delete(mac);
+      this.bumpAll();
       events.push(this.event(ts, 'new_device', mac, hasIp ? ip : null, { vendor: d.vendor, randomized: d.randomized }));
     } else {
       if (!d.present) {
         events.push(this.event(ts, 'device_back', mac, hasIp ? ip : d.ips[0] ?? null, { absent_seconds: Math.round((ts - (d.absentSince ?? ts)) / 1000) }));
         d.present = true;
         d.absentSince = null;
+        this.versions.presence++;
       }
       if (hasIp && d.ips[0] !== ip) {
         if (d.ips[0]) events.push(this.event(ts, 'ip_changed', mac, ip, { old_ip: d.ips[0], new_ip: ip }));
         d.ips = [ip, ...d.ips.filter((x) => x !== ip)].slice(0, MAX_IPS_PER_DEVICE);
+        this.versions.info++;
       }
       d.lastSeen = Math.max(d.lastSeen, ts);
-      if (rttMs !== null) d.lastRttMs = rttMs;
+      this.versions.lastSeen++;
+      if (rttMs !== null && rttMs !== d.lastRttMs) {
+        d.lastRttMs = rttMs;
+        this.versions.rtt++;
+      }
     }
     this.dirty.add(mac);
     return events;
@@ -216,6 +233,7 @@ export class Inventory {
       d.present = false;
       d.absentSince = now;
       this.dirty.add(mac);
+      this.versions.presence++;
       events.push(this.event(now, 'device_gone', mac, d.ips[0] ?? null, { last_seen: new Date(d.lastSeen).toISOString() }));
     }
     return events;

@@ -70,8 +70,6 @@ CREATE TABLE IF NOT EXISTS gateways (interface TEXT PRIMARY KEY, ip TEXT NOT NUL
 export class Store {
   readonly file: string;
   private db: Database.Database;
-  /** Set after a failed write: the next write first opens the file afresh (see write()). */
-  private reopenBeforeWrite = false;
 
   constructor(dir: string) {
     const absDir = resolve(dir);
@@ -131,8 +129,14 @@ export class Store {
     }
   }
 
+  /** The open connection; after a failed write, a fresh one to the same (still ours) file. */
+  private conn(): Database.Database {
+    if (!this.db.open) this.db = this.openDatabase(true);
+    return this.db;
+  }
+
   loadDevices(): StoredDevice[] {
-    const rows = this.db.prepare('SELECT * FROM devices').all() as Record<string, unknown>[];
+    const rows = this.conn().prepare('SELECT * FROM devices').all() as Record<string, unknown>[];
     return rows.map((r) => ({
       interface: String(r.interface),
       mac: String(r.mac),
@@ -148,11 +152,11 @@ export class Store {
   }
 
   loadGateways(): { interface: string; ip: string; mac: string }[] {
-    return this.db.prepare('SELECT interface, ip, mac FROM gateways').all() as { interface: string; ip: string; mac: string }[];
+    return this.conn().prepare('SELECT interface, ip, mac FROM gateways').all() as { interface: string; ip: string; mac: string }[];
   }
 
   loadSweeps(iface: string, sinceMs: number): StoredSweep[] {
-    const rows = this.db
+    const rows = this.conn()
       .prepare('SELECT interface, ts, duration_ms, ok, devices FROM sweeps WHERE interface = ? AND ts >= ? ORDER BY ts')
       .all(iface, sinceMs) as Record<string, unknown>[];
     return rows.map((r) => ({
@@ -165,7 +169,7 @@ export class Store {
   }
 
   recentEvents(limit: number): StoredEvent[] {
-    const rows = this.db.prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
+    const rows = this.conn().prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
     return rows.map((r) => ({
       ts: Number(r.ts),
       interface: String(r.interface),
@@ -178,38 +182,32 @@ export class Store {
 
   /** Writes everything in one transaction: all of it lands, or none of it. */
   write(w: PendingWrite): void {
-    // A failed write may leave the connection on a file system that was remounted read-only or
-    // replaced (e.g. repaired and mounted again): retry on a fresh connection to the same file.
-    // The old connection stays until the new one is open, so reads keep working meanwhile.
-    if (this.reopenBeforeWrite) {
-      const fresh = this.openDatabase(true);
+    const db = this.conn();
+    try {
+      this.writeNow(db, w);
+    } catch (err) {
+      // Let go of the file at once: a file system that failed (full, remounted read-only) can then
+      // be unmounted, repaired and mounted again, and the next write opens the file afresh.
       try {
-        this.db.close();
+        db.close();
       } catch {
         // closing a connection on a dead file system may fail; it is released either way
       }
-      this.db = fresh;
-      this.reopenBeforeWrite = false;
-    }
-    try {
-      this.writeNow(w);
-    } catch (err) {
-      this.reopenBeforeWrite = true;
       throw err;
     }
   }
 
-  private writeNow(w: PendingWrite): void {
-    const upsert = this.db.prepare(`INSERT INTO devices (interface, mac, ips, vendor, randomized, first_seen, last_seen, last_rtt_ms, present, absent_since)
+  private writeNow(db: Database.Database, w: PendingWrite): void {
+    const upsert = db.prepare(`INSERT INTO devices (interface, mac, ips, vendor, randomized, first_seen, last_seen, last_rtt_ms, present, absent_since)
       VALUES (@interface, @mac, @ips, @vendor, @randomized, @firstSeen, @lastSeen, @lastRttMs, @present, @absentSince)
       ON CONFLICT (interface, mac) DO UPDATE SET ips = excluded.ips, vendor = excluded.vendor, randomized = excluded.randomized,
         first_seen = min(first_seen, excluded.first_seen), last_seen = excluded.last_seen, last_rtt_ms = excluded.last_rtt_ms,
         present = excluded.present, absent_since = excluded.absent_since`);
-    const remove = this.db.prepare('DELETE FROM devices WHERE interface = ? AND mac = ?');
-    const event = this.db.prepare('INSERT INTO events (ts, interface, kind, mac, ip, detail) VALUES (?, ?, ?, ?, ?, ?)');
-    const sweep = this.db.prepare('INSERT INTO sweeps (interface, ts, duration_ms, ok, devices) VALUES (?, ?, ?, ?, ?)');
-    const gateway = this.db.prepare('INSERT INTO gateways (interface, ip, mac) VALUES (?, ?, ?) ON CONFLICT (interface) DO UPDATE SET ip = excluded.ip, mac = excluded.mac');
-    this.db.transaction(() => {
+    const remove = db.prepare('DELETE FROM devices WHERE interface = ? AND mac = ?');
+    const event = db.prepare('INSERT INTO events (ts, interface, kind, mac, ip, detail) VALUES (?, ?, ?, ?, ?, ?)');
+    const sweep = db.prepare('INSERT INTO sweeps (interface, ts, duration_ms, ok, devices) VALUES (?, ?, ?, ?, ?)');
+    const gateway = db.prepare('INSERT INTO gateways (interface, ip, mac) VALUES (?, ?, ?) ON CONFLICT (interface) DO UPDATE SET ip = excluded.ip, mac = excluded.mac');
+    db.transaction(() => {
       for (const d of w.devices) {
         upsert.run({ ...d, ips: JSON.stringify(d.ips), randomized: d.randomized ? 1 : 0, present: d.present ? 1 : 0 });
       }
@@ -222,8 +220,8 @@ export class Store {
 
   /** Drops history older than the anomaly window and events older than the retention. */
   prune(sweepsBeforeMs: number, eventsBeforeMs: number): void {
-    this.db.prepare('DELETE FROM sweeps WHERE ts < ?').run(sweepsBeforeMs);
-    this.db.prepare('DELETE FROM events WHERE ts < ?').run(eventsBeforeMs);
+    this.conn().prepare('DELETE FROM sweeps WHERE ts < ?').run(sweepsBeforeMs);
+    this.conn().prepare('DELETE FROM events WHERE ts < ?').run(eventsBeforeMs);
   }
 
   close(): void {

@@ -419,16 +419,34 @@ describe('storage faults: full disk, kill -9, corrupt and foreign stores', { tim
       const errLine = exporter.logs().split('\n').find((l) => l.includes('cannot write state store'))!;
       assert.match(errLine, new RegExp(`file=${data}/ghost-hunter\\.db`));
       assert.match(errLine, /code=SQLITE_(IOERR|READONLY)/, 'SQLite reports EROFS as an I/O error; the code says so');
-      // The admin repairs and remounts the disk; the exporter finds the store again by itself.
-      spawnSync('umount', ['-l', mnt]);
+      // The admin unmounts, repairs and remounts the disk (the exporter has let go of the file, so a
+      // plain umount works); the exporter finds the store again by itself.
+      // `ip netns exec` gave the exporter its own mount namespace (a copy): unmount there too.
+      const umount = async (nsPid?: number) => {
+        const cmd = nsPid ? ['nsenter', '-t', String(nsPid), '-m', 'umount', mnt] : ['umount', mnt];
+        let um = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+        for (let i = 0; i < 20 && um.status !== 0 && !/not mounted/.test(um.stderr); i++) {
+          await sleep(250); // a retry may hold the file for a moment
+          um = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+        }
+        assert.ok(um.status === 0 || /not mounted/.test(um.stderr), `the failed file system can be unmounted: ${um.stderr}`);
+      };
+      await umount(exporter.proc.pid);
+      await umount();
+      // Only when no mount is left is the failed superblock gone (else `mount` would hand it back).
+      await waitFor('loop device released', async () => spawnSync('losetup', ['-j', img], { encoding: 'utf8' }).stdout.trim() === '' || (await umount(exporter!.proc.pid), await umount(), false), 40);
       mounts.splice(mounts.indexOf(mnt), 1);
       const fsck = spawnSync('e2fsck', ['-fy', img], { encoding: 'utf8' });
       mount();
+      // No mount propagation here: mount the repaired disk in the exporter's namespace too (same loop device).
+      const m2 = spawnSync('nsenter', ['-t', String(exporter.proc.pid), '-m', 'mount', `/dev/${spawnSync('findmnt', ['-n', '-o', 'SOURCE', mnt], { encoding: 'utf8' }).stdout.trim().replace('/dev/', '')}`, mnt], { encoding: 'utf8' });
+      assert.equal(m2.status, 0, m2.stderr);
       const back = await waitFor('store_writable 1 after the remount', async () => {
         const s = await scrape(lab, exporter!.port);
         return value(s, 'ghosthunter_store_writable') === 1 ? s : undefined;
       }).catch((err: Error) => {
-        throw new Error(`${err.message}; e2fsck exit ${fsck.status}\n${exporter?.logs().split('\n').filter((l) => !l.includes('msg=event')).slice(-15).join('\n')}`);
+        const diag = [spawnSync('nsenter', ['-t', String(exporter!.proc.pid), '-m', 'grep', 'loop', '/proc/self/mountinfo'], { encoding: 'utf8' }).stdout, spawnSync('grep', ['loop', '/proc/self/mountinfo'], { encoding: 'utf8' }).stdout, spawnSync('losetup', ['-a'], { encoding: 'utf8' }).stdout].join('\n--\n');
+        throw new Error(`${err.message}; e2fsck exit ${fsck.status}\n${diag}\n${exporter?.logs().split('\n').filter((l) => !l.includes('msg=event')).slice(-15).join('\n')}`);
       });
       assert.equal(exporter.proc.exitCode, null, 'no restart needed');
       assert.equal(await exporter.stop(), 0);
