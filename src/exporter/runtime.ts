@@ -121,7 +121,7 @@ export class ExporterRuntime implements ExporterState {
     const slot: AnomalySlot = { engine, result: null, chain: Promise.resolve() };
     this.anomaly.set(w.name, slot);
     this.enqueueAnomaly(slot, w.name, 'ghosthunter.anomaly.restore', async () => {
-      await engine.restoreAsync(history);
+      await engine.restoreAsync(history, 100);
       this.enqueueRetrain(slot, w.name);
       return { 'ghosthunter.sweeps': history.length };
     });
