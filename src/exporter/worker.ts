@@ -6,7 +6,7 @@ import type { Config, InterfaceConfig } from '../config/schema.js';
 import { EVENT_KINDS, Inventory, type DeviceEvent, type EventKind, type InventoryOptions } from '../inventory/inventory.js';
 import type { Logger } from '../log.js';
 import { defaultGateway, describeInterface, type InterfaceInfo } from '../net/interfaces.js';
-import { expandTargets, parseTarget } from '../net/targets.js';
+import { expandTargets, parseTarget, type TargetRange } from '../net/targets.js';
 import type { StoredDevice } from '../store/store.js';
 import { sweep, type DeviceReply, type SweepResult } from '../sweep/sweeper.js';
 import { Scheduler } from './scheduler.js';
@@ -60,6 +60,7 @@ export class InterfaceWorker {
   private sweeping = false;
   private flushTimer: NodeJS.Timeout | null = null;
   onSweep: ((record: SweepRecord) => void) | null = null;
+  private subnets: { key: string; ranges: TargetRange[] } | null = null;
 
   constructor(
     private ifaceCfg: InterfaceConfig,
@@ -111,10 +112,9 @@ export class InterfaceWorker {
   private inSubnet(ip: string): boolean {
     const n = ipv4ToInt(ip);
     const specs = this.ifaceCfg.cidrs ?? this.info?.addresses.map((a) => a.cidr) ?? [];
-    return specs.some((s) => {
-      const r = parseTarget(s);
-      return n >= r.first && n <= r.last;
-    });
+    const key = specs.join(',');
+    if (this.subnets?.key !== key) this.subnets = { key, ranges: specs.map(parseTarget) };
+    return this.subnets.ranges.some((r) => n >= r.first && n <= r.last);
   }
 
   private closeChannel(): void {

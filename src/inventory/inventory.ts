@@ -204,11 +204,13 @@ export class Inventory {
     }
     const stranger = macs.find((m) => m !== this.gatewayMac);
     if (!stranger) {
-      this.gatewayAlertedMac = null;
+      // Only a sweep that hears the gateway alone closes the incident.
+      if (fromSweep) this.gatewayAlertedMac = null;
       return [];
     }
     const events: DeviceEvent[] = [];
-    if (this.gatewayAlertedMac !== stranger) {
+    // One incident per sweep: a flood of forged gateway claims between sweeps raises one event.
+    if (this.gatewayAlertedMac === null || (fromSweep && this.gatewayAlertedMac !== stranger)) {
       events.push(this.event(ts, 'gateway_mac_changed', stranger, gw, { old_mac: this.gatewayMac, new_mac: stranger }));
       this.gatewayAlertedMac = stranger;
     }

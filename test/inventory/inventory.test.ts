@@ -287,6 +287,19 @@ describe('Inventory: passive observation and the gateway watch', () => {
     assert.equal(inv.gatewayIp, GW);
   });
 
+  it('a flood of forged gateway claims between two sweeps is one incident, and the next sweep closes it', () => {
+    const inv = new Inventory('eth0', options({ gatewayIp: GW, maxDevices: 10_000 }), [], REAL);
+    let changes = 0;
+    for (let i = 0; i < 1000; i++) {
+      changes += inv.observePassive(mac(i), GW, T0 + i).filter((e) => e.kind === 'gateway_mac_changed').length;
+      if (i % 100 === 0) inv.observePassive(REAL, GW, T0 + i); // the real gateway keeps announcing itself
+    }
+    assert.equal(changes, 1);
+    assert.equal(inv.gatewayMac, REAL);
+    inv.applySweep([answer(GW, REAL)], T0 + MIN);
+    assert.deepEqual(kinds(inv.observePassive(EVIL, GW, T0 + 2 * MIN)).filter((k) => k === 'gateway_mac_changed'), ['gateway_mac_changed']);
+  });
+
   it('a spoofed passive reply raises gateway_mac_changed once and does not replace the real MAC', () => {
     const inv = new Inventory('eth0', options({ gatewayIp: GW }), [], REAL);
     const e1 = inv.observePassive(EVIL, GW, T0);
