@@ -63,6 +63,11 @@ export function loadWebConfig(file: string): WebConfig {
   }
   const t = cfg.tls_server_config;
   const clientAuth = t?.client_auth_type ?? 'NoClientCert';
+  // Node's TLS server cannot "verify only if given" the way Go's can: it would accept an
+  // untrusted certificate. Refuse the setting rather than serve weaker checks than asked for.
+  if (clientAuth === 'VerifyClientCertIfGiven') {
+    throw new ConfigError(`${file}: tls_server_config.client_auth_type: VerifyClientCertIfGiven is not supported; use RequireAndVerifyClientCert`);
+  }
   return {
     headers: cfg.http_server_config?.headers ?? {},
     users,

@@ -99,6 +99,8 @@ describe('loadWebConfig', () => {
     assert.match(configError(f), new RegExp(`^${f}: tls_server_config\\.key_file: `));
     f = webConfig('basic_auth_users: [\n');
     assert.match(configError(f), new RegExp(`^${f}: invalid YAML: `));
+    f = webConfig('tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  client_auth_type: VerifyClientCertIfGiven\n');
+    assert.equal(configError(f), `${f}: tls_server_config.client_auth_type: VerifyClientCertIfGiven is not supported; use RequireAndVerifyClientCert`);
     f = webConfig(`basic_auth_users:\n  alice: '${HASH}'\n  alice: '${HASH}'\n`);
     assert.match(configError(f), new RegExp(`^${f}: invalid YAML: Map keys must be unique`));
   });
