@@ -42,12 +42,16 @@ export interface CompactTree {
   right: Int32Array;
   /** number of training points that reached the node */
   size: Int32Array;
+  /** at external nodes: depth + c(size), the path length a row ending there gets (precomputed: scoring is hot) */
+  leafPath: Float64Array;
 }
 
 export interface SmallForest {
   trees: CompactTree[];
   /** psi: rows in this forest's sample */
   sampleSize: number;
+  /** c(psi), the path length that normalises scores */
+  normalizer: number;
 }
 
 export interface ForestModel {
@@ -86,6 +90,7 @@ export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree 
   const left: number[] = [];
   const right: number[] = [];
   const size: number[] = [];
+  const leafPath: number[] = [];
   const visit = (node: MlTreeNode, depth: number): number => {
     const idx = col.length;
     col.push(-1);
@@ -93,6 +98,7 @@ export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree 
     left.push(-1);
     right.push(-1);
     size.push(subtreeSize(node));
+    leafPath.push(depth + cFactor(size[idx]));
     if (node.left && node.right && depth < heightLimit) {
       col[idx] = node.splitColumn ?? 0;
       val[idx] = node.splitValue ?? 0;
@@ -110,6 +116,7 @@ export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree 
     left: Int32Array.from(left),
     right: Int32Array.from(right),
     size: Int32Array.from(size),
+    leafPath: Float64Array.from(leafPath),
   };
 }
 
@@ -143,17 +150,14 @@ export function trainSmallForest(rows: readonly (readonly number[])[], trees: nu
   return {
     trees: instance.forest.slice(0, trees).map((t) => compactTree(t, heightLimit)),
     sampleSize: sample.length,
+    normalizer: cFactor(sample.length),
   };
 }
 
 export function pathLength(tree: CompactTree, row: readonly number[]): number {
   let node = 0;
-  let depth = 0;
-  while (tree.left[node] >= 0) {
-    node = row[tree.col[node]] < tree.val[node] ? tree.left[node] : tree.right[node];
-    depth++;
-  }
-  return depth + cFactor(tree.size[node]);
+  while (tree.left[node] >= 0) node = row[tree.col[node]] < tree.val[node] ? tree.left[node] : tree.right[node];
+  return tree.leafPath[node];
 }
 
 /** Anomaly score of the paper, s = 2^(-E[h]/c(psi)), averaged over the small forests. */
@@ -170,7 +174,7 @@ export function scoreRow(model: ForestModel, row: readonly number[]): number {
     let sum = 0;
     for (const t of f.trees) sum += pathLength(t, r);
     const mean = sum / f.trees.length;
-    total += 2 ** (-mean / cFactor(f.sampleSize));
+    total += 2 ** (-mean / f.normalizer);
     n++;
   }
   return n === 0 ? 0 : total / n;
@@ -200,7 +204,7 @@ export function featureAttribution(model: ForestModel, row: readonly number[]): 
 export function modelBytes(model: ForestModel): number {
   let b = 0;
   for (const f of model.forests)
-    for (const t of f.trees) b += t.col.byteLength + t.val.byteLength + t.left.byteLength + t.right.byteLength + t.size.byteLength;
+    for (const t of f.trees) b += t.col.byteLength + t.val.byteLength + t.left.byteLength + t.right.byteLength + t.size.byteLength + t.leafPath.byteLength;
   return b;
 }
 
