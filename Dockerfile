@@ -15,8 +15,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ libpcap-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
+COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 # npm ci builds the native modules (pcap, better-sqlite3) and runs `prepare` (npm run build).
 RUN npm ci && npm prune --omit=dev && npm cache clean --force

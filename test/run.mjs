@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Node 20's test runner cannot discover *.test.ts files by itself, so we list them
 // and hand them to `node --test` with tsx loaded. Extra args narrow the set:
-//   node scripts/run-tests.mjs test/arp        (a folder)  or  test/arp/codec.test.ts
+//   node test/run.mjs test/arp        (a folder)  or  test/arp/codec.test.ts
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

@@ -6,9 +6,9 @@ import { createServer, connect } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Lab } from '../src/lab/lab.js';
+import { Lab } from './lab.js';
 
-const REPO = resolve(import.meta.dirname, '..');
+const REPO = resolve(import.meta.dirname, '../..');
 const DEVICES = Number(process.env.DEMO_DEVICES ?? 36);
 const PORT = Number(process.env.DEMO_PORT ?? 9736);
 const INNER_PORT = 19_999;
