@@ -1,13 +1,5 @@
-/** MAC helpers. */
-export function normalizeMac(mac: string): string {
-  return mac.trim().toLowerCase().replace(/-/g, ':');
-}
-
-/** Locally administered (bit 1 of the first octet): randomized/private MACs of phones and laptops. */
-export function isLocallyAdministered(mac: string): boolean {
-  const first = parseInt(mac.slice(0, 2), 16);
-  return Number.isFinite(first) && (first & 0x02) !== 0;
-}
+/** MAC helpers for the anomaly model; parsing and the randomized bit are shared with the sweeper. */
+export { normalizeMac, isRandomizedMac as isLocallyAdministered } from '../arp/vendor.js';
 
 export function isMulticast(mac: string): boolean {
   const first = parseInt(mac.slice(0, 2), 16);

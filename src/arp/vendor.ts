@@ -43,5 +43,5 @@ export function isRandomizedMac(mac: string): boolean {
 }
 
 export function normalizeMac(mac: string): string {
-  return mac.toLowerCase().replace(/-/g, ':');
+  return mac.trim().toLowerCase().replace(/-/g, ':');
 }
