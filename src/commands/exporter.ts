@@ -119,6 +119,7 @@ export async function runExporter(argv: string[]): Promise<number> {
     ready: () => runtime.ready(),
     interfaces: () => runtime.workers().map((w) => ({ name: w.name, up: w.stats.up, lastSuccessTs: w.stats.lastSuccessTs, lastError: w.stats.lastError })),
     devices: () => runtime.deviceViews(),
+    events: (limit) => runtime.recentEvents(limit),
     reload: () => reload(),
     triggerSweep: (iface) => runtime.triggerSweep(iface),
   });

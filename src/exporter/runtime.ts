@@ -231,6 +231,12 @@ export class ExporterRuntime implements ExporterState {
     return { ok: true };
   }
 
+  /** The event log, newest first (what is still queued for the store included). */
+  recentEvents(limit: number): { ts: string; interface: string; kind: string; mac: string | null; ip: string | null; detail: Record<string, unknown> }[] {
+    this.persister.flush();
+    return this.db.recentEvents(limit).map((e) => ({ ...e, ts: new Date(e.ts).toISOString() }));
+  }
+
   deviceViews(): DeviceView[] {
     const known = this.known();
     const out: DeviceView[] = [];

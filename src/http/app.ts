@@ -33,6 +33,7 @@ export interface HttpDeps {
   ready: () => boolean;
   interfaces: () => { name: string; up: boolean; lastSuccessTs: number | null; lastError: string | null }[];
   devices: () => DeviceView[];
+  events: (limit: number) => unknown[];
   reload: () => Promise<{ ok: boolean; error?: string }>;
   triggerSweep: (iface?: string) => Promise<{ ok: boolean; error?: string }>;
 }
@@ -107,6 +108,12 @@ export function buildApp(deps: HttpDeps): Koa {
         if (!route(['GET', 'HEAD'])) return;
         ctx.body = { devices: deps.devices() };
         return;
+      case '/api/events': {
+        if (!route(['GET', 'HEAD'])) return;
+        const limit = Math.min(10_000, Math.max(1, Number(ctx.query.limit) || 100));
+        ctx.body = { events: deps.events(limit) };
+        return;
+      }
       case '/sd':
         if (!route(['GET', 'HEAD'])) return;
         // Prometheus HTTP service discovery: one target group per live host.

@@ -87,6 +87,8 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     assert.equal((await http(lab, `${base}/-/reload`)).status, 405);
     const api = JSON.parse((await http(lab, `${base}/api/devices`)).body) as { devices: { mac: string; ip: string; present: boolean; first_seen: string }[] };
     for (const d of lab.devices()) assert.ok(api.devices.some((x) => x.mac === d.mac && x.ip === d.ip && x.present));
+    const events = JSON.parse((await http(lab, `${base}/api/events?limit=500`)).body) as { events: { kind: string; mac: string | null; ip: string | null }[] };
+    for (const d of lab.devices()) assert.ok(events.events.some((e) => e.kind === 'new_device' && e.mac === d.mac && e.ip === d.ip), `event log has ${d.mac}`);
     const sd = JSON.parse((await http(lab, `${base}/sd`)).body) as { targets: string[]; labels: Record<string, string> }[];
     for (const d of lab.devices()) {
       const group = sd.find((g) => g.targets[0] === d.ip);
