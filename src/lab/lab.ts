@@ -174,28 +174,7 @@ export class Lab {
     ]);
     const pre = [`link set ${devicesIf} up`];
     for (const n of ips) pre.push(...this.createLines(this.newDev(n, this.nextMac(n))));
-    if (this.steer) {
-      await must('ip', ['netns', 'exec', D, 'nft', '-f', '-'], [
-        `table netdev ghlab {`,
-        `  chain unsteered {`,
-        `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
-        // runs after tc ingress: only broadcast requests no device owns get here
-        `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
-        `  }`,
-        `}`,
-      ].join('\n') + '\n');
-    }
-    const tcHead = this.steer
-      ? [
-          `qdisc add dev ${devicesIf} clsact`,
-          `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
-          // broadcast ARP requests (op 1 at offset 6, dst MAC ff.. at -14) -> bucket = low byte of target IP (offset 24)
-          `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
-            `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
-            `hash mask 0x000000ff at 24 link ${HT}:`,
-        ]
-      : [];
-    await this.apply(pre, ips, [], tcHead);
+    await this.apply(pre, ips, [], await this.steeringHead());
   }
 
   private gatewayRoute(): string[] {
@@ -296,26 +275,7 @@ export class Lab {
       const devs = [...this.devs.values()];
       const pre = [`link set ${devicesIf} up`];
       for (const d of devs) pre.push(...this.createLines(d), ...(d.up ? [] : [`link set ${d.ifname} down`]));
-      if (this.steer) {
-        await must('ip', ['netns', 'exec', D, 'nft', '-f', '-'], [
-          `table netdev ghlab {`,
-          `  chain unsteered {`,
-          `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
-          `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
-          `  }`,
-          `}`,
-        ].join('\n') + '\n');
-      }
-      const tcHead = this.steer
-        ? [
-            `qdisc add dev ${devicesIf} clsact`,
-            `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
-            `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
-              `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
-              `hash mask 0x000000ff at 24 link ${HT}:`,
-          ]
-        : [];
-      await this.apply(pre, [...new Set(devs.map((d) => d.n))], [], tcHead);
+      await this.apply(pre, [...new Set(devs.map((d) => d.n))], [], await this.steeringHead());
     });
   }
 
@@ -438,6 +398,31 @@ export class Lab {
   }
 
   /** ip lines first, then steering filters for `ips` (from current state), then `post` ip lines. */
+  /**
+   * With steering: the nftables rule that drops broadcast requests no device owns (it runs after
+   * tc ingress), and the tc lines that create the u32 hash table; [] without steering.
+   */
+  private async steeringHead(): Promise<string[]> {
+    if (!this.steer) return [];
+    const devicesIf = this.devicesIf;
+    await must('ip', ['netns', 'exec', this.devicesNs, 'nft', '-f', '-'], [
+      `table netdev ghlab {`,
+      `  chain unsteered {`,
+      `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
+      `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n');
+    return [
+      `qdisc add dev ${devicesIf} clsact`,
+      `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
+      // broadcast ARP requests (op 1 at offset 6, dst MAC ff.. at -14) -> bucket = low byte of target IP (offset 24)
+      `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
+        `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
+        `hash mask 0x000000ff at 24 link ${HT}:`,
+    ];
+  }
+
   private async apply(pre: string[], ips: number[], post: string[], tcHead: string[] = []): Promise<void> {
     await this.ipBatch(this.devicesNs, pre);
     if (this.steer) await this.tcBatch([...tcHead, ...ips.flatMap((n) => this.filterLines(n))]);
