@@ -19,6 +19,7 @@ import {
 } from '../../src/arp/codec.js';
 import { ArpChannel } from '../../src/capture/arp-channel.js';
 import type { PacketSource } from '../../src/capture/packet-source.js';
+import { xorshift32 } from '../helpers/xorshift.js';
 
 const macText = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 
@@ -326,18 +327,7 @@ function fakeSource(): PacketSource & { push(f: Buffer): void } {
   };
 }
 
-/** xorshift32: deterministic, fast enough for millions of frames. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+const rng = xorshift32;
 
 describe('ArpChannel.receive fuzz', () => {
   it('pushes >= 10^6 random and mutated frames without a throw; bogus frames are counted by reason', () => {

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, cleanupStaleLabs } from '../../src/lab/lab.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PREFIX = 'got';
@@ -178,19 +179,8 @@ async function stop(p: Proc, graceMs = 10_000): Promise<number | string> {
   return code;
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, diag: () => string = () => '', everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${diag()}`);
+function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, diag: () => string = () => ''): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, { everyMs: 200, diag });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -13,7 +13,7 @@ import bcrypt from 'bcryptjs';
 import { DECODE_ERROR_REASONS } from '../../src/arp/codec.js';
 import { BasicAuth } from '../../src/http/web-config.js';
 import { Lab, cleanupStaleLabs } from '../../src/lab/lab.js';
-import { http, REPO, scrape, series, startExporter, tempDir, value, waitFor, writeConfig, type RunningExporter, type Samples } from '../helpers/exporter.js';
+import { http, parseMetrics, REPO, scrape, series, startExporter, tempDir, value, waitFor, writeConfig, type RunningExporter, type Samples } from '../helpers/exporter.js';
 
 const PREFIX = 'grl';
 const NOBODY = 65534;
@@ -192,7 +192,7 @@ describe('hostile frames and a MAC-randomization flood on the lab wire', { timeo
       const t = performance.now();
       const r = await http(lab, `http://127.0.0.1:${exporter!.port}/metrics`);
       assert.equal(r.status, 200, 'scrape answered during the flood');
-      const s = parseSamples(r.body);
+      const s = parseMetrics(r.body);
       const tracked = value(s, 'ghosthunter_devices_tracked')!;
       scrapes.push({ ms: performance.now() - t, bytes: r.body.length, tracked });
       assert.ok(tracked <= limit, `tracked ${tracked} > ${limit}`);
@@ -229,16 +229,6 @@ describe('hostile frames and a MAC-randomization flood on the lab wire', { timeo
     );
   });
 });
-
-function parseSamples(text: string): Samples {
-  const out: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 describe('faults: the interface goes down, vanishes and comes back', { timeout: 180_000 }, () => {
   const name = `${PREFIX}b`;

@@ -28,6 +28,7 @@ import { parse, stringify } from 'yaml';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { Lab, cleanupStaleLabs } from '../../src/lab/lab.js';
 import { dashboardQueries, expandVariables, TEST_VARIABLES } from '../../grafana/src/queries.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PORT = { exporter: 19736, relayB: 29736, prometheus: 19090, alertmanager: 19093, slack: 18080, smtp: 12525 };
@@ -142,19 +143,8 @@ function diagnostics(): string {
   return procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.log.slice(-3_000)}`).join('\n');
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${diagnostics()}`);
+function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 500): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, { everyMs, diag: diagnostics });
 }
 
 const listening = (p: Proc, what = 'listening') => waitFor(`${p.name} to listen`, () => (p.log.includes(what) ? true : undefined), 10_000, 100);

@@ -16,6 +16,7 @@ import { Persister } from '../../src/exporter/persister.js';
 import { InterfaceWorker } from '../../src/exporter/worker.js';
 import { Logger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
+import { xorshift32 } from '../helpers/xorshift.js';
 
 function fakeSource(): PacketSource {
   return {
@@ -27,18 +28,7 @@ function fakeSource(): PacketSource {
   };
 }
 
-/** xorshift32: deterministic, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+const rng = xorshift32;
 
 const hex2 = (n: number) => (n & 255).toString(16).padStart(2, '0');
 const macOf = (b: number[]) => b.map(hex2).join(':');
