@@ -179,7 +179,7 @@ export class ExporterRuntime implements ExporterState {
       try {
         const next = loadConfigFile(this.configFile);
         if (next.storage.path !== this.cfg.storage.path) throw new Error('storage.path cannot change on reload; restart the exporter');
-        const interfaces = next.interfaces.length ? [...next.interfaces] : resolveInterfaces(next, this.log);
+        const interfaces = resolveInterfaces(next, this.log);
         const wanted = new Map(interfaces.map((i) => [i.name, i]));
         for (const [name, w] of this.workerMap) {
           if (!wanted.has(name)) {

@@ -60,7 +60,8 @@ export class InterfaceWorker {
   private sweeping = false;
   private flushTimer: NodeJS.Timeout | null = null;
   onSweep: ((record: SweepRecord) => void) | null = null;
-  private subnets: { key: string; ranges: TargetRange[] } | null = null;
+  /** Host ranges of the swept subnets; derived from config and interface, reset when either changes. */
+  private subnets: TargetRange[] | null = null;
 
   constructor(
     private ifaceCfg: InterfaceConfig,
@@ -94,7 +95,7 @@ export class InterfaceWorker {
   /** Opens the capture session; throws CaptureError (e.g. missing CAP_NET_RAW) to the caller. */
   open(): void {
     if (this.channel) return;
-    this.info = describeInterface(this.ifaceCfg.name);
+    this.setInfo(describeInterface(this.ifaceCfg.name));
     this.channel = new ArpChannel(openPacketSource(this.ifaceCfg.name));
     this.channel.onArp((p, tsMs) => this.observeArp(p, tsMs));
   }
@@ -111,10 +112,13 @@ export class InterfaceWorker {
   /** Host addresses of the swept subnets only: a sender claiming the network or broadcast address is no device. */
   private inSubnet(ip: string): boolean {
     const n = ipv4ToInt(ip);
-    const specs = this.ifaceCfg.cidrs ?? this.info?.addresses.map((a) => a.cidr) ?? [];
-    const key = specs.join(',');
-    if (this.subnets?.key !== key) this.subnets = { key, ranges: specs.map(parseTarget) };
-    return this.subnets.ranges.some((r) => n >= r.first && n <= r.last);
+    this.subnets ??= (this.ifaceCfg.cidrs ?? this.info?.addresses.map((a) => a.cidr) ?? []).map(parseTarget);
+    return this.subnets.some((r) => n >= r.first && n <= r.last);
+  }
+
+  private setInfo(info: InterfaceInfo): void {
+    this.info = info;
+    this.subnets = null;
   }
 
   private closeChannel(): void {
@@ -169,6 +173,7 @@ export class InterfaceWorker {
   reconfigure(ifaceCfg: InterfaceConfig, cfg: Config): void {
     this.ifaceCfg = ifaceCfg;
     this.cfg = cfg;
+    this.subnets = null;
     this.inventory.setOptions(this.inventoryOptions());
     this.scheduler.setInterval(cfg.scan.interval, cfg.scan.jitter);
   }
@@ -236,7 +241,7 @@ export class InterfaceWorker {
         const info = describeInterface(this.name);
         const own = info.addresses[0]?.address;
         if (!own) throw new Error(`interface "${this.name}" has no IPv4 address`);
-        this.info = info;
+        this.setInfo(info);
         if (!this.channel) this.open();
         const specs = this.ifaceCfg.cidrs?.length ? [...this.ifaceCfg.cidrs] : info.addresses.map((a) => a.cidr);
         const results = await this.sweepSubnets(info, own, specs);
