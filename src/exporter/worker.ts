@@ -62,6 +62,8 @@ export class InterfaceWorker {
   onSweep: ((record: SweepRecord) => void) | null = null;
   /** Host ranges of the swept subnets; derived from config and interface, reset when either changes. */
   private subnets: TargetRange[] | null = null;
+  /** Aborted by stop(): a /16 at the polite default rate sweeps for minutes, shutdown must not wait. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private ifaceCfg: InterfaceConfig,
@@ -179,6 +181,7 @@ export class InterfaceWorker {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort(new Error('shutting down'));
     await this.scheduler.stop();
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.persistPassive();
@@ -211,6 +214,7 @@ export class InterfaceWorker {
             retries: scan.retries,
             timeoutMs: scan.timeout,
             adaptive: scan.adaptive_timeout,
+            signal: this.stopping.signal,
           });
           span.setAttributes({
             'ghosthunter.addresses_probed': r.stats.addresses,
@@ -289,6 +293,10 @@ export class InterfaceWorker {
         this.log.debug('sweep finished', { interface: this.name, duration_seconds: (durationMs / 1000).toFixed(3), ...stats, events: events.length });
         this.onSweep?.(record);
       } catch (err) {
+        if (this.stopping.signal.aborted) {
+          this.log.info('sweep interrupted by shutdown', { interface: this.name });
+          return;
+        }
         this.stats.errors++;
         this.stats.up = false;
         const message = (err as Error).message;
@@ -318,6 +326,7 @@ export class InterfaceWorker {
         retries: 1,
         timeoutMs: this.cfg.scan.timeout,
         adaptive: false,
+        signal: this.stopping.signal,
         unicast,
       });
       const replies = r.devices.filter((d) => unicast.get(d.ip) === d.mac);
