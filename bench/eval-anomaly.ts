@@ -18,6 +18,8 @@ import { averagePrecision, episodes, rocAuc } from '../src/anomaly/evaluation.js
 import { scoreRow, trainSmallForest } from '../src/anomaly/forest.js';
 import { chooseThreshold } from '../src/anomaly/threshold.js';
 import { AnomalyEngine } from '../src/anomaly/engine.js';
+import { decodeSnapshot, encodeSnapshot } from '../src/anomaly/snapshot-codec.js';
+import type { SweepRecord } from '../src/anomaly/types.js';
 import { DETECTOR_NAMES } from '../src/anomaly/detectors.js';
 
 const args = process.argv.slice(2);
@@ -177,77 +179,118 @@ function oracleCatch(runs: ScenarioRun[], method: string): number {
   return best;
 }
 
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+const maxOf = (xs: number[]) => Math.max(...xs);
+
+/** Observe `sweeps` with retrainIfDue() after each; wall, process CPU and the engine's own slice accounting per retrain. */
+async function observeAll(engine: AnomalyEngine, sweeps: SweepRecord[]) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const sliceCpu: number[] = [];
+  let longestSlice = 0;
+  let observeMax = 0;
+  for (let i = 0; i < sweeps.length; i++) {
+    const a = performance.now();
+    engine.observe(sweeps[i]);
+    observeMax = Math.max(observeMax, performance.now() - a);
+    if (engine.isRetrainDue()) {
+      const b = performance.now();
+      const c0 = process.cpuUsage();
+      await engine.retrainIfDue();
+      cpu.push(cpuMs(c0));
+      wall.push(performance.now() - b);
+      sliceCpu.push(engine.lastTrainCost!.cpuMs);
+      longestSlice = Math.max(longestSlice, engine.lastTrainCost!.longestSliceMs);
+    }
+    if (i % 4 === 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  return { wall, cpu, sliceCpu, longestSlice, observeMax };
+}
+
+/** The same history with sweeps `factor` times as frequent (timestamps compressed): window rows grow by `factor`. */
+function compressed(sim: SimScenario, factor: number): SweepRecord[] {
+  const t0 = sim.sweeps[0].ts;
+  return sim.sweeps.map((s) => ({ ts: t0 + Math.round((s.ts - t0) / factor), devices: s.devices }));
+}
+
 async function liveMeasure(seed: number): Promise<string[]> {
   const lines: string[] = [];
   const sim = simulateScenario('office', { seed, weeks: WEEKS });
   const half = Math.floor(sim.sweeps.length / 2);
-  const engine = new AnomalyEngine(sim.known, { seed, tzOffsetMinutes: 0, gatewayIp: sim.gatewayIp });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const newEngine = () => new AnomalyEngine(sim.known, { seed, tzOffsetMinutes: 0, gatewayIp: sim.gatewayIp });
+  const engine = newEngine();
+  let c0 = process.cpuUsage();
+  let t0 = performance.now();
   engine.restore(sim.sweeps.slice(0, half));
-  const restoreMs = performance.now() - t0;
-  const restoreCpu = process.cpuUsage(cpu0);
-  // the chunked variant: how long does it hold the loop at a time?
-  const hr = monitorEventLoopDelay({ resolution: 1 });
-  hr.enable();
-  const ta = performance.now();
-  await new AnomalyEngine(sim.known, { seed, tzOffsetMinutes: 0, gatewayIp: sim.gatewayIp }).restoreAsync(sim.sweeps.slice(0, half));
-  const restoreAsyncMs = performance.now() - ta;
-  hr.disable();
-  const t1 = performance.now();
+  const replayMs = performance.now() - t0;
+  const replayCpu = cpuMs(c0);
   await engine.retrainIfDue();
-  const firstTrainMs = performance.now() - t1;
+
+  // restart from the saved feature state: encode (what the exporter stores), decode, restore, first training
+  t0 = performance.now();
+  const encoded = encodeSnapshot(engine.snapshot());
+  const saveMs = performance.now() - t0;
+  const snapshotBytes = Buffer.byteLength(encoded.meta) + encoded.rows.byteLength;
+  const restartHist = monitorEventLoopDelay({ resolution: 1 });
+  restartHist.enable();
+  c0 = process.cpuUsage();
+  t0 = performance.now();
+  const resumed = newEngine();
+  resumed.restoreSnapshot(decodeSnapshot(encoded));
+  const loadMs = performance.now() - t0;
+  await resumed.retrainIfDue();
+  const restartMs = performance.now() - t0;
+  const restartCpu = cpuMs(c0);
+  restartHist.disable();
+  const sameModel = JSON.stringify(resumed.status()) === JSON.stringify(engine.status());
+
+  // live: the second half, retraining on schedule; event-loop blocking measured two ways
   const h = monitorEventLoopDelay({ resolution: 1 });
-  const retrainMs: number[] = [];
-  const retrainCpu: number[] = [];
-  let longestSlice = 0;
-  let observeMax = 0;
-  // measure the largest synchronous slice directly as well: time between consecutive event-loop turns
-  let maxSlice = 0;
+  let maxTick = 0;
   let last = performance.now();
   const ticker = setInterval(() => {
     const now = performance.now();
-    maxSlice = Math.max(maxSlice, now - last);
+    maxTick = Math.max(maxTick, now - last);
     last = now;
   }, 1);
   h.enable();
-  for (let i = half; i < sim.sweeps.length; i++) {
-    const a = performance.now();
-    engine.observe(sim.sweeps[i]);
-    observeMax = Math.max(observeMax, performance.now() - a);
-    if (engine.isRetrainDue()) {
-      const b = performance.now();
-      await engine.retrainIfDue();
-      retrainMs.push(performance.now() - b);
-      const c = engine.lastTrainCost!;
-      retrainCpu.push(c.cpuMs);
-      longestSlice = Math.max(longestSlice, c.longestSliceMs);
-    }
-    if (i % 4 === 0) await new Promise((r) => setTimeout(r, 2));
-  }
+  const run = await observeAll(engine, sim.sweeps.slice(half));
   h.disable();
   clearInterval(ticker);
-  retrainMs.sort((a, b) => a - b);
-  retrainCpu.sort((a, b) => a - b);
   const info = engine.modelInfo()!;
-  const windowBytes = info.samples * 24 * 8;
-  lines.push(`Live engine on the office scenario (seed ${seed}): restore of ${half} sweeps (${(half / 2016).toFixed(1)} weeks) then ${sim.sweeps.length - half} sweeps observed with retrainIfDue() every ${engine.options.retrainEverySweeps} sweeps.`);
+
+  // history size: the same office with 1-minute sweeps (timestamps compressed 5x), 4-week window = 5x the rows
+  const dense = compressed(simulateScenario('office', { seed, weeks: WEEKS * 5 }), 5);
+  const denseHalf = Math.floor(dense.length / 2);
+  const denseEngine = new AnomalyEngine(sim.known, { seed, tzOffsetMinutes: 0, gatewayIp: sim.gatewayIp, warmupSweeps: 1440, retrainEverySweeps: 60 });
+  denseEngine.restore(dense.slice(0, denseHalf));
+  await denseEngine.retrainIfDue();
+  const denseRun = await observeAll(denseEngine, dense.slice(denseHalf, denseHalf + 60 * 60));
+  const denseInfo = denseEngine.modelInfo()!;
+
+  const f1 = (x: number) => fmt(x, 1);
+  lines.push(`Live engine on the office scenario (seed ${seed}): ${half} sweeps (${(half / 2016).toFixed(1)} weeks) of history, then ${sim.sweeps.length - half} sweeps observed with retrainIfDue() every ${engine.options.retrainEverySweeps} sweeps. Host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs. CPU = process.cpuUsage() (user + system) around the call.`);
   lines.push('');
   lines.push('| measure | value |');
   lines.push('|---|---|');
-  lines.push(`| restore() of ${half} sweeps (synchronous, at start; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs) | ${fmt(restoreMs, 1)} ms |`);
-  lines.push(`| restore() CPU time | ${fmt((restoreCpu.user + restoreCpu.system) / 1000, 1)} ms |`);
-  lines.push(`| restoreAsync() (yields every 250 sweeps): wall / longest event-loop delay | ${fmt(restoreAsyncMs, 1)} ms / ${fmt(hr.max / 1e6, 1)} ms |`);
-  lines.push(`| first training after restore (wall, yields inside) | ${fmt(firstTrainMs, 1)} ms |`);
-  lines.push(`| retrains | ${retrainMs.length} |`);
-  lines.push(`| retrain CPU time (sum of its synchronous slices) median / max | ${fmt(retrainCpu[Math.floor(retrainCpu.length / 2)], 1)} / ${fmt(retrainCpu[retrainCpu.length - 1], 1)} ms |`);
-  lines.push(`| longest synchronous slice of any retrain | ${fmt(longestSlice, 1)} ms |`);
-  lines.push(`| retrain wall time median / max (includes yields to other work) | ${fmt(retrainMs[Math.floor(retrainMs.length / 2)], 1)} / ${fmt(retrainMs[retrainMs.length - 1], 1)} ms |`);
-  lines.push(`| observe() max | ${fmt(observeMax, 2)} ms |`);
-  lines.push(`| max event-loop block (perf_hooks delay histogram max) | ${fmt(h.max / 1e6, 1)} ms |`);
-  lines.push(`| max gap between 1 ms timer ticks | ${fmt(maxSlice, 1)} ms |`);
-  lines.push(`| forest size (typed arrays: ${engine.options.forests ?? 6} forests × ${engine.options.treesPerForest ?? 10} trees) | ${(info.bytes / 1024).toFixed(0)} KiB |`);
-  lines.push(`| feature window (${info.samples} rows × 24 float64) | ${(windowBytes / 1024).toFixed(0)} KiB |`);
+  lines.push(`| restart from the saved feature state: decode + restoreSnapshot() | ${f1(loadMs)} ms |`);
+  lines.push(`| restart from the saved feature state: + first training (all ${engine.options.forests ?? 6} small forests), wall / CPU / longest event-loop delay | ${f1(restartMs)} / ${f1(restartCpu)} / ${f1(restartHist.max / 1e6)} ms |`);
+  lines.push(`| resumed model equals the model of the engine that kept running | ${sameModel ? 'yes' : 'NO'} |`);
+  lines.push(`| saving the state: snapshot() + encode, size | ${f1(saveMs)} ms, ${(snapshotBytes / 1024).toFixed(0)} KiB |`);
+  lines.push(`| fallback without a snapshot: replay ${half} sweeps (restore()), wall / CPU | ${f1(replayMs)} / ${f1(replayCpu)} ms |`);
+  lines.push(`| retrains | ${run.cpu.length} |`);
+  lines.push(`| retrain CPU median / max | ${f1(median(run.cpu))} / ${f1(maxOf(run.cpu))} ms |`);
+  lines.push(`| retrain, sum of its synchronous slices median / max; longest slice | ${f1(median(run.sliceCpu))} / ${f1(maxOf(run.sliceCpu))} ms; ${f1(run.longestSlice)} ms |`);
+  lines.push(`| retrain wall time median / max (includes yields to other work) | ${f1(median(run.wall))} / ${f1(maxOf(run.wall))} ms |`);
+  lines.push(`| observe() max | ${fmt(run.observeMax, 2)} ms |`);
+  lines.push(`| max event-loop block over the live run (perf_hooks delay histogram max / max gap between 1 ms timer ticks) | ${f1(h.max / 1e6)} / ${f1(maxTick)} ms |`);
+  lines.push(`| model: forest (typed arrays, ${engine.options.forests ?? 6} forests × ${engine.options.treesPerForest ?? 10} trees) | ${(info.bytes / 1024).toFixed(0)} KiB |`);
+  lines.push(`| feature window (${info.samples} rows) | ${((info.samples * 24 * 8) / 1024).toFixed(0)} KiB of features |`);
+  lines.push(`| 1-minute sweeps (${denseInfo.samples} rows in the window): retrain CPU median / max, longest slice; model | ${f1(median(denseRun.cpu))} / ${f1(maxOf(denseRun.cpu))} ms, ${f1(denseRun.longestSlice)} ms; ${(denseInfo.bytes / 1024).toFixed(0)} KiB |`);
   return lines;
 }
 

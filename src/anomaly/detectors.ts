@@ -49,9 +49,12 @@ export const DETECTORS: DetectorSpec[] = [
 
 export type Baselines = Record<DetectorName, number>;
 
-export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return 0;
-  const s = Float64Array.from(values).sort();
+export function quantile(values: ArrayLike<number>, q: number): number {
+  return quantileOfSorted(Float64Array.from(values).sort(), q);
+}
+
+export function quantileOfSorted(s: ArrayLike<number>, q: number): number {
+  if (s.length === 0) return 0;
   const pos = Math.min(s.length - 1, Math.max(0, q * (s.length - 1)));
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -62,22 +65,25 @@ export function quantile(values: number[], q: number): number {
  * Baseline of each detector: a quantile (default 0.9) of the DAILY MAXIMA of its input over the training
  * window. With four weeks of history that is about the third-worst day, so one or two incident days in
  * the window do not raise it, while a network that legitimately grows moves it within days.
+ * Row p in [from, to) has DETECTORS[j].input at inputs[p * DETECTORS.length + j] and its time in ts[p].
  */
-export function learnBaselines(rows: readonly (readonly number[])[], ts: readonly number[]): Baselines {
-  const out = {} as Baselines;
-  for (const d of DETECTORS) {
-    if (d.quantile >= 1) {
-      out[d.name] = 0;
-      continue;
+export function learnBaselines(inputs: ArrayLike<number>, ts: ArrayLike<number>, from: number, to: number): Baselines {
+  // rows come in time order, so each day's rows are contiguous: one pass, running maxima per detector
+  const n = DETECTORS.length;
+  const daily: number[][] = DETECTORS.map(() => []);
+  const running = new Float64Array(n);
+  let day = NaN;
+  for (let p = from; p <= to; p++) {
+    const d = p < to ? Math.floor(ts[p] / 86400) : NaN;
+    if (d !== day) {
+      if (p > from) for (let j = 0; j < n; j++) daily[j].push(running[j]);
+      running.fill(-Infinity);
+      day = d;
     }
-    const daily = new Map<number, number>();
-    for (let i = 0; i < rows.length; i++) {
-      const day = Math.floor(ts[i] / 86400);
-      const x = d.input(rows[i]);
-      daily.set(day, Math.max(daily.get(day) ?? -Infinity, x));
-    }
-    out[d.name] = quantile([...daily.values()], d.quantile);
+    if (p < to) for (let j = 0; j < n; j++) running[j] = Math.max(running[j], inputs[p * n + j]);
   }
+  const out = {} as Baselines;
+  DETECTORS.forEach((d, j) => (out[d.name] = d.quantile >= 1 ? 0 : quantile(daily[j], d.quantile)));
   return out;
 }
 
@@ -92,4 +98,22 @@ export function detectorScores(f: readonly number[], baselines: Baselines): Reco
     out[d.name] = d.weight * sigmoid((d.input(f) - center) / d.scale);
   }
   return out;
+}
+
+/** Detectors grouped by weight: the logistic is monotonic, so a group's strongest score is that of its largest z. */
+const WEIGHT_GROUPS = [...new Set(DETECTORS.map((d) => d.weight))].map((w) => ({ w, members: DETECTORS.flatMap((d, j) => (d.weight === w ? [j] : [])) }));
+
+/** The strongest detector score of a row from its inputs at inputs[offset + j]; one logistic per weight group (threshold calibration). */
+export function maxDetectorScore(inputs: ArrayLike<number>, offset: number, baselines: Baselines): number {
+  let best = 0;
+  for (const g of WEIGHT_GROUPS) {
+    let z = -Infinity;
+    for (const j of g.members) {
+      const d = DETECTORS[j];
+      const center = Math.max(baselines[d.name] ?? 0, d.floor) + d.margin;
+      z = Math.max(z, (inputs[offset + j] - center) / d.scale);
+    }
+    best = Math.max(best, g.w * sigmoid(z));
+  }
+  return best;
 }

@@ -3,18 +3,22 @@
  *
  *  - observe(sweep): features from past sweeps only, then score with the current model. Cheap and
  *    synchronous; never trains.
- *  - retrainIfDue(): once warm, a retrain is due every `retrainEverySweeps` sweeps. It trains on the
- *    feature rows of the sliding window ending at the sweep where it became due (so the result does not
- *    depend on when the caller gets round to it), yielding to the event loop between small forests and
- *    between chunks of scoring.
- *  - restore(history): rebuilds the feature state and window from stored sweeps; the next
- *    retrainIfDue() then trains exactly the model a live engine would have had.
+ *  - retrainIfDue(): once warm, a retrain is due every `retrainEverySweeps` sweeps. The forest is a set of
+ *    small forests ("slots"); each due point retrains ONE slot, in turn, on the sliding window ending at
+ *    that due point, so a retrain costs one small forest plus re-scoring the window with it (each row
+ *    keeps the terms of the slots that scored it). Baselines and threshold are recomputed every time.
+ *    The first training after start trains every slot at the due point it belongs to, so the model
+ *    depends only on the sweep history, not on when the process started. Yields to the event loop
+ *    between slots and between chunks of scoring.
+ *  - restore(history) rebuilds the feature state and window from stored sweeps; snapshot() /
+ *    restoreSnapshot() save and load that state directly (no replay), so a restart costs one training.
  */
 import { performance } from 'node:perf_hooks';
 import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
-import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, FeatureState, featureRecord, type FeatureName } from './features.js';
-import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, quantile, sigmoid, type Baselines } from './detectors.js';
-import { featureAttribution, modelBytes, scoreRow, trainForestModel, type ForestModel } from './forest.js';
+import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, FeatureState, featureRecord, type FeatureName, type FeatureStateSnapshot } from './features.js';
+import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, quantileOfSorted, sigmoid, type Baselines } from './detectors.js';
+import { featureAttribution, forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
+import { FeatureWindow } from './window.js';
 import { chooseThreshold, DEFAULT_THRESHOLD_OPTIONS } from './threshold.js';
 import { mixSeed } from './prng.js';
 
@@ -28,16 +32,16 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
 
 /** Weight of the isolation-forest part in the combined score. */
 const FOREST_WEIGHT = 0.7;
-const FOREST_COLUMNS = FOREST_FEATURES.map((n) => FEATURE_INDEX[n]);
-const SCORE_CHUNK = 250;
-
-interface Row {
-  ts: number;
-  f: number[];
-}
+/** Forest terms computed between two yields to the event loop while re-scoring the window. */
+const TERMS_PER_SLICE = 4000;
+/** Rows combined into calibration scores between two yields. */
+const ROWS_PER_SLICE = 10_000;
+const SNAPSHOT_VERSION = 1;
 
 export interface TrainedModel {
   forest: ForestModel;
+  /** due ts each slot's forest was trained at */
+  slotDue: number[];
   baselines: Baselines;
   forestCenter: number;
   forestScale: number;
@@ -54,34 +58,70 @@ export interface ScoreParts {
   forestRaw: number;
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function forestRow(f: readonly number[]): number[] {
-  return FOREST_COLUMNS.map((c) => f[c]);
+/** Everything needed to resume without replaying history: feature state and window, not the model. */
+export interface EngineSnapshot {
+  version: number;
+  /** what the state was built with; a snapshot built otherwise is not used */
+  features: string;
+  windowSeconds: number;
+  tzOffsetMinutes: number;
+  gatewayIp: string | null;
+  warmupSweeps: number;
+  retrainEverySweeps: number;
+  sweepsSeen: number;
+  lastTs: number;
+  dues: [index: number, ts: number][];
+  firstDueTs: number | null;
+  state: FeatureStateSnapshot;
+  rowTs: number[];
+  /** feature vectors, FEATURE_NAMES.length values per row */
+  rows: Float64Array;
 }
 
-export function combine(f: readonly number[], m: Pick<TrainedModel, 'forest' | 'baselines' | 'forestCenter' | 'forestScale'>): ScoreParts {
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Forest score of window row p, filling its per-slot cache for the model's slots. */
+function forestRaw(win: FeatureWindow, p: number, m: Pick<TrainedModel, 'forest' | 'slotDue'>): number {
+  const slots = m.forest.forests;
+  const S = win.slots;
+  let total = 0;
+  for (let k = 0; k < slots.length; k++) {
+    if (win.termDue[p * S + k] !== m.slotDue[k]) {
+      win.term[p * S + k] = forestTerm(slots[k], win.x, p * FeatureWindow.forestWidth);
+      win.termDue[p * S + k] = m.slotDue[k];
+    }
+    total += win.term[p * S + k];
+  }
+  return slots.length === 0 ? 0 : total / slots.length;
+}
+
+function combine(f: readonly number[], win: FeatureWindow, p: number, m: TrainedModel): ScoreParts {
   const detectors = detectorScores(f, m.baselines);
   let det = 0;
   for (const n of DETECTOR_NAMES) det = Math.max(det, detectors[n]);
-  const forestRaw = scoreRow(m.forest, forestRow(f));
-  const forest = sigmoid((forestRaw - m.forestCenter) / m.forestScale);
+  const raw = forestRaw(win, p, m);
+  const forest = sigmoid((raw - m.forestCenter) / m.forestScale);
   const score = 1 - (1 - det) * (1 - FOREST_WEIGHT * forest);
-  return { score, detectors, forest, forestRaw };
+  return { score, detectors, forest, forestRaw: raw };
 }
 
 export class AnomalyEngine {
   private opts: AnomalyOptions & { tzOffsetMinutes: number };
   private state: FeatureState;
   private known: KnownDevice[];
-  private rows: Row[] = [];
+  private win: FeatureWindow;
   private model: TrainedModel | null = null;
-  private due: { ts: number } | null = null;
+  private due: { ts: number; index: number } | null = null;
   private sweepsSeen = 0;
+  /** due points: index (0 = end of warm-up) and ts, the last 2 * slots of them */
+  private dues: [number, number][] = [];
+  private firstDueTs: number | null = null;
+  /** bumped whenever a retrain learns different detector baselines (invalidates Row.detMax) */
+  private baselineGen = 0;
   private training: Promise<boolean> | null = null;
   private lastTs = -Infinity;
-  /** Cost of the last retrain: CPU time of its synchronous slices and the longest slice (ms). */
-  lastTrainCost: { cpuMs: number; longestSliceMs: number } | null = null;
+  /** Cost of the last retrain: small forests trained, CPU time of its synchronous slices and the longest slice (ms). */
+  lastTrainCost: { forestsTrained: number; cpuMs: number; longestSliceMs: number } | null = null;
 
   constructor(known: KnownDevice[], opts: Partial<AnomalyOptions> = {}) {
     const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<AnomalyOptions>;
@@ -94,13 +134,24 @@ export class AnomalyEngine {
     if (!(this.opts.retrainEverySweeps >= 1)) this.opts.retrainEverySweeps = 1;
     this.known = known;
     this.state = this.newState();
+    this.win = new FeatureWindow(this.slots);
   }
 
   private newState(): FeatureState {
-    return new FeatureState(
-      { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes },
-      this.known,
-    );
+    return new FeatureState(this.stateOptions(), this.known);
+  }
+
+  private stateOptions() {
+    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes };
+  }
+
+  private get slots(): number {
+    return Math.max(1, this.opts.forests ?? 6);
+  }
+
+  /** ts of the newest sweep folded into the state (-Infinity before the first). */
+  get lastSweepTs(): number {
+    return this.lastTs;
   }
 
   get options(): Readonly<AnomalyOptions> {
@@ -112,30 +163,60 @@ export class AnomalyEngine {
     this.state.setKnown(known);
   }
 
-  /** Fold one sweep into the state and window; returns its feature vector. */
-  private ingest(sweep: SweepRecord): number[] {
+  /**
+   * Due ts of the forest each slot should hold at due point `index`: slot k is retrained at the due
+   * points whose index is k modulo the slot count; until its first turn it keeps the forest of the
+   * first training (due point 0).
+   */
+  private slotTargets(index: number): number[] {
+    const n = this.slots;
+    const out = new Array<number>(n).fill(this.firstDueTs ?? NaN);
+    for (const [i, ts] of this.dues) if (i >= 1 && i > index - n && i <= index) out[i % n] = ts;
+    return out;
+  }
+
+  /** Fold one sweep into the state and window; returns its features and window row. */
+  private ingest(sweep: SweepRecord): { f: number[]; p: number } {
     const f = this.state.step(sweep);
-    this.rows.push({ ts: sweep.ts, f });
-    const from = sweep.ts - this.opts.windowSeconds;
-    if (this.rows.length > 0 && this.rows[0].ts <= from) {
-      let k = 0;
-      while (k < this.rows.length && this.rows[k].ts <= from) k++;
-      this.rows.splice(0, k);
-    }
+    this.win.push(sweep.ts, f);
     this.sweepsSeen++;
     this.lastTs = sweep.ts;
     const w = this.opts.warmupSweeps;
-    if (this.sweepsSeen >= w && (this.sweepsSeen - w) % this.opts.retrainEverySweeps === 0) this.due = { ts: sweep.ts };
-    return f;
+    if (this.sweepsSeen >= w && (this.sweepsSeen - w) % this.opts.retrainEverySweeps === 0) {
+      const index = (this.sweepsSeen - w) / this.opts.retrainEverySweeps;
+      if (index === 0) this.firstDueTs = sweep.ts;
+      this.dues.push([index, sweep.ts]);
+      if (this.dues.length > 2 * this.slots) this.dues.shift();
+      this.due = { ts: sweep.ts, index };
+    }
+    this.dropOldRows();
+    return { f, p: this.win.end() - 1 };
+  }
+
+  /** Keep the rows of every window a slot may still be trained on (the oldest slot's due point is the limit). */
+  private dropOldRows(): void {
+    let oldestNeeded = this.lastTs;
+    if (this.dues.length > 0) {
+      const index = this.dues[this.dues.length - 1][0];
+      for (const t of this.slotTargets(index)) if (t < oldestNeeded) oldestNeeded = t;
+    }
+    const from = oldestNeeded - this.opts.windowSeconds;
+    this.win.dropThrough(from);
+  }
+
+  private reset(): void {
+    this.state = this.newState();
+    this.win = new FeatureWindow(this.slots);
+    this.model = null;
+    this.due = null;
+    this.dues = [];
+    this.firstDueTs = null;
+    this.sweepsSeen = 0;
+    this.lastTs = -Infinity;
   }
 
   restore(history: SweepRecord[]): void {
-    this.state = this.newState();
-    this.rows = [];
-    this.model = null;
-    this.due = null;
-    this.sweepsSeen = 0;
-    this.lastTs = -Infinity;
+    this.reset();
     const sorted = [...history].sort((a, b) => a.ts - b.ts);
     for (const s of sorted) this.ingest(s);
   }
@@ -145,12 +226,74 @@ export class AnomalyEngine {
    * sweeps on a busy network) then never blocks the loop at start. Sweeps observed meanwhile must wait.
    */
   async restoreAsync(history: SweepRecord[], chunk = 250): Promise<void> {
-    this.restore([]);
-    const sorted = [...history].sort((a, b) => a.ts - b.ts);
-    for (let i = 0; i < sorted.length; i++) {
-      this.ingest(sorted[i]);
+    this.reset();
+    await this.catchUp(history, chunk);
+  }
+
+  /** Fold in stored sweeps newer than the state (after restoreSnapshot), without scoring them. */
+  async catchUp(history: SweepRecord[], chunk = 250): Promise<number> {
+    const newer = history.filter((s) => s.ts > this.lastTs).sort((a, b) => a.ts - b.ts);
+    for (let i = 0; i < newer.length; i++) {
+      this.ingest(newer[i]);
       if (i % chunk === chunk - 1) await yieldToLoop();
     }
+    return newer.length;
+  }
+
+  /** The feature state and window (not the model: the next retrainIfDue() trains it from these). */
+  snapshot(): EngineSnapshot {
+    const w = this.win;
+    return {
+      version: SNAPSHOT_VERSION,
+      features: FEATURE_NAMES.join(','),
+      windowSeconds: this.opts.windowSeconds,
+      tzOffsetMinutes: this.opts.tzOffsetMinutes,
+      gatewayIp: this.opts.gatewayIp ?? null,
+      warmupSweeps: this.opts.warmupSweeps,
+      retrainEverySweeps: this.opts.retrainEverySweeps,
+      sweepsSeen: this.sweepsSeen,
+      lastTs: this.lastTs,
+      dues: this.dues.map(([i, t]) => [i, t]),
+      firstDueTs: this.firstDueTs,
+      state: this.state.snapshot(),
+      rowTs: Array.from(w.ts.subarray(w.start, w.end())),
+      rows: w.f.slice(w.start * FeatureWindow.featureWidth, w.end() * FeatureWindow.featureWidth),
+    };
+  }
+
+  /**
+   * Why `snap` cannot be used by this engine (built with other options or another feature set), or
+   * null when it can. A snapshot that cannot be used is ignored and history is replayed instead.
+   */
+  snapshotMismatch(snap: EngineSnapshot): string | null {
+    if (snap.version !== SNAPSHOT_VERSION) return `snapshot format ${snap.version}, expected ${SNAPSHOT_VERSION}`;
+    if (snap.features !== FEATURE_NAMES.join(',')) return 'snapshot has another feature set';
+    const o = this.opts;
+    const same: [string, unknown, unknown][] = [
+      ['window', snap.windowSeconds, o.windowSeconds],
+      ['time zone offset', snap.tzOffsetMinutes, o.tzOffsetMinutes],
+      ['gateway', snap.gatewayIp, o.gatewayIp ?? null],
+      ['warm-up', snap.warmupSweeps, o.warmupSweeps],
+      ['retrain interval', snap.retrainEverySweeps, o.retrainEverySweeps],
+    ];
+    for (const [what, a, b] of same) if (a !== b) return `snapshot ${what} ${String(a)} differs from ${String(b)}`;
+    if (snap.rows.length !== snap.rowTs.length * FEATURE_NAMES.length) return 'snapshot rows are truncated';
+    return null;
+  }
+
+  /** Resume from a snapshot (see snapshotMismatch); sweeps after snap.lastTs are then observed as usual. */
+  restoreSnapshot(snap: EngineSnapshot): void {
+    const why = this.snapshotMismatch(snap);
+    if (why) throw new Error(why);
+    this.reset();
+    this.state = FeatureState.fromSnapshot(this.stateOptions(), this.known, snap.state);
+    this.win.load(snap.rowTs, snap.rows);
+    this.sweepsSeen = snap.sweepsSeen;
+    this.lastTs = snap.lastTs;
+    this.dues = snap.dues.map(([i, t]) => [i, t]);
+    this.firstDueTs = snap.firstDueTs;
+    const last = this.dues[this.dues.length - 1];
+    if (last) this.due = { index: last[0], ts: last[1] };
   }
 
   observe(sweep: SweepRecord): AnomalyResult {
@@ -158,17 +301,16 @@ export class AnomalyEngine {
       // out-of-order or duplicate sweep: score it against the current state without folding it in twice
       return this.result(sweep.ts, null);
     }
-    const f = this.ingest(sweep);
-    return this.result(sweep.ts, f);
+    return this.result(sweep.ts, this.ingest(sweep));
   }
 
-  private result(ts: number, f: number[] | null): AnomalyResult {
+  private result(ts: number, row: { f: number[]; p: number } | null): AnomalyResult {
     const m = this.model;
-    const features = f ? featureRecord(f) : {};
-    if (!m || !f) {
+    const features = row ? featureRecord(row.f) : {};
+    if (!m || !row) {
       return { ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
     }
-    const parts = combine(f, m);
+    const parts = combine(row.f, this.win, row.p, m);
     const detectors: Record<string, number> = {};
     for (const n of DETECTOR_NAMES) detectors[n] = round(parts.detectors[n]);
     return {
@@ -178,13 +320,14 @@ export class AnomalyEngine {
       threshold: round(m.threshold),
       anomalous: parts.score >= m.threshold,
       detectors,
-      contributions: this.explain(f, parts, m),
+      contributions: this.explain(row, parts, m),
       features,
       forestScore: round(parts.forest),
     };
   }
 
-  private explain(f: number[], parts: ScoreParts, m: TrainedModel): Contribution[] {
+  private explain(row: { f: number[]; p: number }, parts: ScoreParts, m: TrainedModel): Contribution[] {
+    const f = row.f;
     const weights = new Map<FeatureName, number>();
     const add = (n: FeatureName, w: number) => weights.set(n, Math.max(weights.get(n) ?? 0, w));
     for (const d of DETECTORS) {
@@ -192,7 +335,7 @@ export class AnomalyEngine {
       d.features.forEach((n, i) => add(n, i === 0 ? s : s * 0.5));
     }
     if (parts.forest > 0.05) {
-      const attr = featureAttribution(m.forest, forestRow(f));
+      const attr = featureAttribution(m.forest, Array.from(this.win.forestRow(row.p)));
       const top = attr.map((a, i) => ({ a, n: FOREST_FEATURES[i] })).sort((x, y) => y.a - x.a).slice(0, 3);
       for (const t of top) add(t.n, FOREST_WEIGHT * parts.forest * t.a * 2);
     }
@@ -208,17 +351,32 @@ export class AnomalyEngine {
     if (!this.due) return false;
     const due = this.due;
     this.due = null;
-    this.training = this.train(due.ts).finally(() => {
+    this.training = this.train(due).finally(() => {
       this.training = null;
     });
     return this.training;
   }
 
-  private async train(dueTs: number): Promise<boolean> {
-    const from = dueTs - this.opts.windowSeconds;
-    const rows = this.rows.filter((r) => r.ts > from && r.ts <= dueTs);
-    if (rows.length < 2) return false;
-    const seed = mixSeed(this.opts.seed ?? 1, dueTs);
+  /** Physical rows [from, to) of the window ending at `dueTs`. */
+  private windowRange(dueTs: number): [number, number] {
+    return [this.win.firstAfter(dueTs - this.opts.windowSeconds), this.win.firstAfter(dueTs)];
+  }
+
+  private async train(due: { ts: number; index: number }): Promise<boolean> {
+    // physical row indices must stay valid across the yields, whatever observe() does meanwhile
+    const win = this.win;
+    win.pin();
+    try {
+      return await this.trainPinned(win, due);
+    } finally {
+      win.unpin();
+    }
+  }
+
+  private async trainPinned(win: FeatureWindow, due: { ts: number; index: number }): Promise<boolean> {
+    const [from, to] = this.windowRange(due.ts);
+    const n = to - from;
+    if (n < 2) return false;
     // CPU time of the synchronous slices (what a retrain costs the event loop), excluding the yields
     let cpu = 0;
     let slice = performance.now();
@@ -230,52 +388,74 @@ export class AnomalyEngine {
       await yieldToLoop();
       slice = performance.now();
     };
-    const forestRows = rows.map((r) => forestRow(r.f));
-    const forest = await trainForestModel(
-      forestRows,
-      {
-        forests: this.opts.forests ?? 6,
-        treesPerForest: this.opts.treesPerForest ?? 10,
-        sampleSize: this.opts.sampleSize ?? 256,
-        seed,
-      },
-      pause,
-    );
-    if (!forest) return false;
-    const feats = rows.map((r) => r.f);
-    const baselines = learnBaselines(feats, rows.map((r) => r.ts));
-    await pause();
-    const raw = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      raw[i] = scoreRow(forest, forestRows[i]);
-      if (i % SCORE_CHUNK === SCORE_CHUNK - 1) await pause();
+    const targets = this.slotTargets(due.index);
+    const prev = this.model;
+    const slots: SmallForest[] = [];
+    let forestsTrained = 0;
+    for (let k = 0; k < targets.length; k++) {
+      if (prev && prev.slotDue[k] === targets[k] && prev.forest.forests[k]) {
+        slots.push(prev.forest.forests[k]);
+        continue;
+      }
+      const [a, b] = this.windowRange(targets[k]);
+      const forest = trainSmallForestOn(
+        (i) => win.forestRow(a + i),
+        b - a,
+        this.opts.treesPerForest ?? 10,
+        this.opts.sampleSize ?? 256,
+        forestSeed(mixSeed(this.opts.seed ?? 1, targets[k]), k),
+      );
+      if (!forest) return false;
+      slots.push(forest);
+      forestsTrained++;
+      await pause();
     }
-    const rawArr = Array.from(raw);
-    const q50 = quantile(rawArr, 0.5);
-    const q999 = quantile(rawArr, 0.999);
+    const model = { forest: { forests: slots, width: FeatureWindow.forestWidth }, slotDue: targets };
+    // re-score the window: only the slots a row has not been scored by yet
+    const raw = new Float64Array(n);
+    let work = 0;
+    for (let i = 0; i < n; i++) {
+      const p = from + i;
+      for (let k = 0; k < slots.length; k++) if (win.termDue[p * win.slots + k] !== targets[k]) work++;
+      raw[i] = forestRaw(win, p, model);
+      if (work >= TERMS_PER_SLICE) {
+        work = 0;
+        await pause();
+      }
+    }
+    const sorted = raw.slice().sort();
+    const q50 = quantileOfSorted(sorted, 0.5);
+    const q999 = quantileOfSorted(sorted, 0.999);
     const forestCenter = q999;
     const forestScale = Math.max(0.005, (q999 - q50) / 3);
-    const partial = { forest, baselines, forestCenter, forestScale };
-    const scores = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const det = detectorScores(rows[i].f, baselines);
-      let d = 0;
-      for (const n of DETECTOR_NAMES) d = Math.max(d, det[n]);
-      scores[i] = 1 - (1 - d) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
-      if (i % (SCORE_CHUNK * 4) === SCORE_CHUNK * 4 - 1) await pause();
+    await pause();
+    const baselines = learnBaselines(win.det, win.ts, from, to);
+    // the baselines move only when the window's daily maxima do: rows keep their detector score until then
+    const sameBaselines = prev !== null && DETECTOR_NAMES.every((n) => prev.baselines[n] === baselines[n]);
+    if (!sameBaselines) this.baselineGen++;
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = from + i;
+      if (win.detGen[p] !== this.baselineGen) {
+        win.detMax[p] = maxDetectorScore(win.det, p * FeatureWindow.detectorWidth, baselines);
+        win.detGen[p] = this.baselineGen;
+      }
+      scores[i] = 1 - (1 - win.detMax[p]) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
+      if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await pause();
     }
-    const span = rows[rows.length - 1].ts - rows[0].ts + 300;
+    const span = win.ts[to - 1] - win.ts[from] + 300;
     const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, budgetPerWeek: this.opts.falseAlarmsPerWeek });
+    if (win !== this.win) return false; // restored meanwhile: this model belongs to the old state
     const d = performance.now() - slice;
-    this.lastTrainCost = { cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
-    this.model = { ...partial, threshold, trainedTs: dueTs, samples: rows.length, bytes: modelBytes(forest) };
+    this.lastTrainCost = { forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
+    this.model = { ...model, baselines, forestCenter, forestScale, threshold, trainedTs: due.ts, samples: n, bytes: modelBytes(model.forest) };
     return true;
   }
 
   status(): EngineStatus {
     return {
       state: this.model ? 'ready' : 'training',
-      samples: this.rows.length,
+      samples: this.win.end() - this.win.firstAfter(this.lastTs - this.opts.windowSeconds),
       lastTrainedTs: this.model?.trainedTs ?? null,
       threshold: this.model ? round(this.model.threshold) : null,
     };

@@ -48,7 +48,7 @@ const ROTATION_SWEEPS = 12;
 const DAY = 86400;
 const EMA_ALPHA = Math.LN2 / (7 * 288); // presence average with a one-week half-life
 
-interface MacInfo {
+export interface MacInfo {
   firstTs: number;
   firstIdx: number;
   lastIdx: number;
@@ -72,6 +72,35 @@ interface MacInfo {
   proxySinceTs: number | null;
   proxySweeps: number;
   replaced: boolean;
+}
+
+/** FeatureState as plain data (JSON-safe), map entries in iteration order: the order breaks ties. */
+export interface FeatureStateSnapshot {
+  macs: [string, MacInfo][];
+  active: string[];
+  nat: [string, MacInfo][];
+  ipLast: [string, { mac: string; idx: number }][];
+  ipSweeps: [string, number][];
+  gwAlone: [string, number][];
+  gwLearned: string[];
+  arrivals: { ts: number; hod: number; day: number; weekend: number }[];
+  /** per slot: ts, count, ts, count, ... */
+  slotsHow: number[][];
+  slotsHod: number[][];
+  recentCounts: number[];
+  idx: number;
+  startTs: number | null;
+  gwCache: { idx: number; ip: string | null };
+  quietCache: { key: number; w: number[] };
+  countCache: { key: number; med: number; scale: number; n: number };
+}
+
+const copyInfo = (i: MacInfo): MacInfo => ({ ...i, dayMaxGap: i.dayMaxGap.map((g) => ({ ...g })) });
+const flatCounts = (list: { ts: number; v: number }[]): number[] => list.flatMap((e) => [e.ts, e.v]);
+function unflatCounts(flat: number[]): { ts: number; v: number }[] {
+  const out: { ts: number; v: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ ts: flat[i], v: flat[i + 1] });
+  return out;
 }
 
 export interface FeatureStateOptions {
@@ -177,6 +206,52 @@ export class FeatureState {
 
   setKnown(known: KnownDevice[]): void {
     this.known = new Map(known.map((k) => [normalizeMac(k.mac), { ...k, mac: normalizeMac(k.mac) }]));
+  }
+
+  snapshot(): FeatureStateSnapshot {
+    return {
+      macs: [...this.macs].map(([m, i]) => [m, copyInfo(i)]),
+      active: [...this.active.keys()],
+      nat: [...this.nat].map(([ip, i]) => [ip, copyInfo(i)]),
+      ipLast: [...this.ipLast].map(([ip, l]) => [ip, { ...l }]),
+      ipSweeps: [...this.ipSweeps],
+      gwAlone: [...this.gwAlone],
+      gwLearned: [...this.gwLearned],
+      arrivals: this.arrivals.map((a) => ({ ...a })),
+      slotsHow: this.slotsHow.map(flatCounts),
+      slotsHod: this.slotsHod.map(flatCounts),
+      recentCounts: flatCounts(this.recentCounts),
+      idx: this.idx,
+      startTs: this.startTs,
+      gwCache: { ...this.gwCache },
+      quietCache: { key: this.quietCache.key, w: [...this.quietCache.w] },
+      countCache: { ...this.countCache },
+    };
+  }
+
+  /** The state a snapshot() was taken of; continues exactly as the original would have. */
+  static fromSnapshot(opts: FeatureStateOptions, known: KnownDevice[], snap: FeatureStateSnapshot): FeatureState {
+    const s = new FeatureState(opts, known);
+    s.macs = new Map(snap.macs.map(([m, i]) => [m, copyInfo(i)]));
+    for (const mac of snap.active) {
+      const info = s.macs.get(mac);
+      if (info) s.active.set(mac, info);
+    }
+    s.nat = new Map(snap.nat.map(([ip, i]) => [ip, copyInfo(i)]));
+    s.ipLast = new Map(snap.ipLast.map(([ip, l]) => [ip, { ...l }]));
+    s.ipSweeps = new Map(snap.ipSweeps);
+    s.gwAlone = new Map(snap.gwAlone);
+    s.gwLearned = new Set(snap.gwLearned);
+    s.arrivals = snap.arrivals.map((a) => ({ ...a }));
+    s.slotsHow = Array.from({ length: 168 }, (_, i) => unflatCounts(snap.slotsHow[i] ?? []));
+    s.slotsHod = Array.from({ length: 24 }, (_, i) => unflatCounts(snap.slotsHod[i] ?? []));
+    s.recentCounts = unflatCounts(snap.recentCounts);
+    s.idx = snap.idx;
+    s.startTs = snap.startTs;
+    s.gwCache = { ...snap.gwCache };
+    s.quietCache = { key: snap.quietCache.key, w: [...snap.quietCache.w] };
+    s.countCache = { ...snap.countCache };
+    return s;
   }
 
   get sweeps(): number {

@@ -67,13 +67,13 @@ export interface ForestOptions {
 }
 
 /** Replace non-finite cells with 0 and drop rows of the wrong width. */
-export function guardRows(rows: readonly (readonly number[])[]): number[][] {
+export function guardRows(rows: readonly ArrayLike<number>[]): number[][] {
   if (rows.length === 0) return [];
   const width = rows[0].length;
   const out: number[][] = [];
   for (const r of rows) {
     if (!r || r.length !== width) continue;
-    out.push(r.map((v) => (Number.isFinite(v) ? v : 0)));
+    out.push(Array.from(r, (v) => (Number.isFinite(v) ? v : 0)));
   }
   return out;
 }
@@ -138,11 +138,16 @@ export function sampleIndices(rng: Rng, n: number, k: number): number[] {
  * Train one small forest on its own sample. Returns null when there are fewer than 2 usable rows.
  * A fresh IsolationForest instance is created on every call.
  */
-export function trainSmallForest(rows: readonly (readonly number[])[], trees: number, sampleSize: number, seed: number): SmallForest | null {
-  if (rows.length < 2) return null;
+export function trainSmallForest(rows: readonly ArrayLike<number>[], trees: number, sampleSize: number, seed: number): SmallForest | null {
+  return trainSmallForestOn((i) => rows[i], rows.length, trees, sampleSize, seed);
+}
+
+/** trainSmallForest() over `count` rows given by `rowAt` (rows stored elsewhere, e.g. in flat arrays). */
+export function trainSmallForestOn(rowAt: (i: number) => ArrayLike<number>, count: number, trees: number, sampleSize: number, seed: number): SmallForest | null {
+  if (count < 2) return null;
   const rng = mulberry32(seed);
   // sample first, then guard only the sample: the cost does not grow with the history
-  const sample = guardRows(sampleIndices(rng, rows.length, sampleSize).map((i) => rows[i]));
+  const sample = guardRows(sampleIndices(rng, count, sampleSize).map(rowAt));
   if (sample.length < 2) return null;
   const heightLimit = Math.ceil(Math.log2(sample.length));
   const instance = new IsolationForest({ nEstimators: trees });
@@ -154,30 +159,32 @@ export function trainSmallForest(rows: readonly (readonly number[])[], trees: nu
   };
 }
 
-export function pathLength(tree: CompactTree, row: readonly number[]): number {
+/** Path length of the row stored at data[offset ...]. */
+export function pathLength(tree: CompactTree, data: ArrayLike<number>, offset = 0): number {
+  const { col, val, left, right } = tree;
   let node = 0;
-  while (tree.left[node] >= 0) node = row[tree.col[node]] < tree.val[node] ? tree.left[node] : tree.right[node];
+  while (left[node] >= 0) node = data[offset + col[node]] < val[node] ? left[node] : right[node];
   return tree.leafPath[node];
 }
 
-/** Anomaly score of the paper, s = 2^(-E[h]/c(psi)), averaged over the small forests. */
+/** One small forest's score of the paper, s = 2^(-E[h]/c(psi)), for a row of finite values. */
+export function forestTerm(forest: SmallForest, data: ArrayLike<number>, offset = 0): number {
+  let sum = 0;
+  for (const t of forest.trees) sum += pathLength(t, data, offset);
+  return 2 ** (-(sum / forest.trees.length) / forest.normalizer);
+}
+
+/** The paper's anomaly score averaged over the small forests. */
 export function scoreRow(model: ForestModel, row: readonly number[]): number {
-  let total = 0;
-  let n = 0;
   let r = row;
   for (let i = 0; i < row.length; i++)
     if (!Number.isFinite(row[i])) {
       r = row.map((v) => (Number.isFinite(v) ? v : 0));
       break;
     }
-  for (const f of model.forests) {
-    let sum = 0;
-    for (const t of f.trees) sum += pathLength(t, r);
-    const mean = sum / f.trees.length;
-    total += 2 ** (-mean / f.normalizer);
-    n++;
-  }
-  return n === 0 ? 0 : total / n;
+  let total = 0;
+  for (const f of model.forests) total += forestTerm(f, r);
+  return model.forests.length === 0 ? 0 : total / model.forests.length;
 }
 
 /** Per-feature attribution: how much shorter the path gets because of splits on each column. */
@@ -208,29 +215,16 @@ export function modelBytes(model: ForestModel): number {
   return b;
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Train `forests` small forests, each on its own sample; yields to the event loop between forests. */
-export async function trainForestModel(
-  rows: readonly (readonly number[])[],
-  opts: ForestOptions,
-  pause: () => Promise<void> = yieldToLoop,
-): Promise<ForestModel | null> {
-  const forests: SmallForest[] = [];
-  for (let i = 0; i < opts.forests; i++) {
-    const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, (opts.seed + i * 0x9e3779b1) >>> 0);
-    if (!f) return null;
-    forests.push(f);
-    await pause();
-  }
-  return { forests, width: rows[0]?.length ?? 0 };
+/** Seed of the i-th small forest of a training seeded with `seed`. */
+export function forestSeed(seed: number, i: number): number {
+  return (seed + i * 0x9e3779b1) >>> 0;
 }
 
-/** Synchronous variant (tests, small inputs). */
-export function trainForestModelSync(rows: readonly (readonly number[])[], opts: ForestOptions): ForestModel | null {
+/** Train `forests` small forests, each on its own sample (tests, small inputs). */
+export function trainForestModelSync(rows: readonly ArrayLike<number>[], opts: ForestOptions): ForestModel | null {
   const forests: SmallForest[] = [];
   for (let i = 0; i < opts.forests; i++) {
-    const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, (opts.seed + i * 0x9e3779b1) >>> 0);
+    const f = trainSmallForest(rows, opts.treesPerForest, opts.sampleSize, forestSeed(opts.seed, i));
     if (!f) return null;
     forests.push(f);
   }

@@ -40,7 +40,9 @@ export function countEpisodes(scores: ArrayLike<number>, thr: number, mergeGap: 
 export function chooseThreshold(scores: ArrayLike<number>, spanSeconds: number, o: ThresholdOptions): number {
   const weeks = spanSeconds / (7 * 86400);
   const allowed = Math.floor(o.budgetPerWeek * weeks + 1e-9);
-  const cands = Array.from(new Set(Array.from(scores).filter((s) => s >= o.floor && s < o.ceiling))).sort((a, b) => b - a);
+  const inRange = new Set<number>();
+  for (let i = 0; i < scores.length; i++) if (scores[i] >= o.floor && scores[i] < o.ceiling) inRange.add(scores[i]);
+  const cands = [...inRange].sort((a, b) => b - a);
   if (cands.length === 0) return o.floor;
   // cands[0] is the maximum below the ceiling; find the smallest candidate still within the budget
   if (countEpisodes(scores, cands[0], o.mergeGap, o.ceiling) > allowed) return Math.min(o.ceiling, cands[0] + 1e-6);

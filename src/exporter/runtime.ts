@@ -1,6 +1,7 @@
 import { trace, SpanStatusCode } from '@opentelemetry/api';
 import { AnomalyEngine } from '../anomaly/engine.js';
 import { registerAnomalyMetrics } from '../anomaly/metrics.js';
+import { decodeSnapshot, encodeSnapshot } from '../anomaly/snapshot-codec.js';
 import type { AnomalyResult } from '../anomaly/types.js';
 import { buildRegistry, type ExporterRegistry } from '../collectors/index.js';
 import type { ExporterState } from '../collectors/state.js';
@@ -117,14 +118,45 @@ export class ExporterRuntime implements ExporterState {
     };
     if (!this.cfg.anomaly.enabled) return;
     const engine = new AnomalyEngine(this.cfg.known_devices, { ...this.anomalyOptions(), gatewayIp: w.inventory.gatewayIp ?? undefined });
-    const history = this.db.loadSweeps(w.name, Date.now() - this.cfg.anomaly.window).map((s) => ({ ts: Math.floor(s.ts / 1000), devices: s.devices }));
+    const resumed = this.resumeAnomaly(engine, w.name);
+    const since = resumed ? (engine.lastSweepTs + 1) * 1000 : Date.now() - this.cfg.anomaly.window;
+    const history = this.db.loadSweeps(w.name, since).map((s) => ({ ts: Math.floor(s.ts / 1000), devices: s.devices }));
     const slot: AnomalySlot = { engine, result: null, chain: Promise.resolve() };
     this.anomaly.set(w.name, slot);
     this.enqueueAnomaly(slot, w.name, 'ghosthunter.anomaly.restore', async () => {
-      await engine.restoreAsync(history, 100);
+      const replayed = resumed ? await engine.catchUp(history, 100) : (await engine.restoreAsync(history, 100), history.length);
+      this.log.info('anomaly state restored', { interface: w.name, from: resumed ? 'snapshot' : 'history', sweeps_replayed: replayed });
       this.enqueueRetrain(slot, w.name);
-      return { 'ghosthunter.sweeps': history.length };
+      return { 'ghosthunter.snapshot': resumed, 'ghosthunter.sweeps': replayed };
     });
+  }
+
+  /** Load the saved feature state and window; false (history is replayed instead) when there is none usable. */
+  private resumeAnomaly(engine: AnomalyEngine, iface: string): boolean {
+    try {
+      const stored = this.db.loadAnomalySnapshot(iface);
+      if (!stored) return false;
+      const snap = decodeSnapshot(stored);
+      const why = engine.snapshotMismatch(snap);
+      if (why) {
+        this.log.info('anomaly snapshot not used; replaying sweep history', { interface: iface, reason: why });
+        return false;
+      }
+      engine.restoreSnapshot(snap);
+      return true;
+    } catch (err) {
+      this.log.warn('anomaly snapshot unreadable; replaying sweep history', { interface: iface, err: (err as Error).message });
+      return false;
+    }
+  }
+
+  /** Save the feature state so a restart resumes without replaying weeks of sweeps; failures only cost that. */
+  private saveAnomaly(engine: AnomalyEngine, iface: string): void {
+    try {
+      this.db.saveAnomalySnapshot(iface, encodeSnapshot(engine.snapshot()));
+    } catch (err) {
+      this.log.warn('cannot save the anomaly snapshot; a restart will replay sweep history instead', { interface: iface, err: (err as Error).message });
+    }
   }
 
   private enqueueAnomaly(slot: AnomalySlot, iface: string, spanName: string, work: () => Promise<Record<string, number | boolean> | void>): void {
@@ -149,7 +181,10 @@ export class ExporterRuntime implements ExporterState {
     if (!slot.engine.isRetrainDue()) return;
     this.enqueueAnomaly(slot, iface, 'ghosthunter.anomaly.train', async () => {
       const trained = await slot.engine.retrainIfDue();
-      if (trained) this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
+      if (trained) {
+        this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
+        this.saveAnomaly(slot.engine, iface);
+      }
       return { 'ghosthunter.retrained': trained };
     });
   }
@@ -277,6 +312,10 @@ export class ExporterRuntime implements ExporterState {
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all(this.workers().map((w) => w.stop()));
+    for (const [iface, slot] of this.anomaly) {
+      await slot.chain;
+      if (slot.engine.lastSweepTs > -Infinity) this.saveAnomaly(slot.engine, iface);
+    }
     this.persister.flush();
     this.db.close();
   }

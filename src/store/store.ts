@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
   ok INTEGER NOT NULL, devices TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sweeps_iface_ts ON sweeps (interface, ts);
 CREATE TABLE IF NOT EXISTS gateways (interface TEXT PRIMARY KEY, ip TEXT NOT NULL, mac TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS anomaly_snapshots (interface TEXT PRIMARY KEY, saved_at REAL NOT NULL, meta TEXT NOT NULL, rows BLOB NOT NULL);
 `;
 
 /**
@@ -168,6 +169,24 @@ export class Store {
     }));
   }
 
+  /** The anomaly engine's saved feature state and window for an interface (see src/anomaly/snapshot-codec.ts). */
+  loadAnomalySnapshot(iface: string): { meta: string; rows: Buffer } | null {
+    const r = this.conn().prepare('SELECT meta, rows FROM anomaly_snapshots WHERE interface = ?').get(iface) as { meta: string; rows: Buffer } | undefined;
+    return r ?? null;
+  }
+
+  saveAnomalySnapshot(iface: string, snap: { meta: string; rows: Buffer }): void {
+    const db = this.conn();
+    try {
+      db.prepare(
+        'INSERT INTO anomaly_snapshots (interface, saved_at, meta, rows) VALUES (?, ?, ?, ?) ON CONFLICT (interface) DO UPDATE SET saved_at = excluded.saved_at, meta = excluded.meta, rows = excluded.rows',
+      ).run(iface, Date.now(), snap.meta, snap.rows);
+    } catch (err) {
+      this.release(db);
+      throw err;
+    }
+  }
+
   recentEvents(limit: number): StoredEvent[] {
     const rows = this.conn().prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
     return rows.map((r) => ({
@@ -186,14 +205,20 @@ export class Store {
     try {
       this.writeNow(db, w);
     } catch (err) {
-      // Let go of the file at once: a file system that failed (full, remounted read-only) can then
-      // be unmounted, repaired and mounted again, and the next write opens the file afresh.
-      try {
-        db.close();
-      } catch {
-        // closing a connection on a dead file system may fail; it is released either way
-      }
+      this.release(db);
       throw err;
+    }
+  }
+
+  /**
+   * After a failed write, let go of the file at once: a file system that failed (full, remounted
+   * read-only) can then be unmounted, repaired and mounted again, and the next write opens it afresh.
+   */
+  private release(db: Database.Database): void {
+    try {
+      db.close();
+    } catch {
+      // closing a connection on a dead file system may fail; it is released either way
     }
   }
 
@@ -221,6 +246,7 @@ export class Store {
   /** Drops history older than the anomaly window and events older than the retention. */
   prune(sweepsBeforeMs: number, eventsBeforeMs: number): void {
     this.conn().prepare('DELETE FROM sweeps WHERE ts < ?').run(sweepsBeforeMs);
+    this.conn().prepare('DELETE FROM anomaly_snapshots WHERE saved_at < ?').run(sweepsBeforeMs);
     this.conn().prepare('DELETE FROM events WHERE ts < ?').run(eventsBeforeMs);
   }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AnomalyEngine } from '../../src/anomaly/engine.js';
 import { DETECTOR_NAMES } from '../../src/anomaly/detectors.js';
 import { FEATURE_NAMES } from '../../src/anomaly/features.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/anomaly/snapshot-codec.js';
 import type { AnomalyResult, SweepRecord } from '../../src/anomaly/types.js';
 import { ALWAYS_ON, GATEWAY, KNOWN, mac, quietHistory } from './helpers.js';
 
@@ -130,4 +131,44 @@ test('restoreAsync() rebuilds the same state as restore()', async () => {
   await b.retrainIfDue();
   assert.deepEqual(b.status(), a.status());
   assert.deepEqual(b.observe(later[0]), a.observe(later[0]));
+});
+
+test('the first training fits every small forest; each later retrain refits one, in turn', async () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  const trainedCounts: number[] = [];
+  for (const s of history.slice(0, 400)) {
+    e.observe(s);
+    if (await e.retrainIfDue()) trainedCounts.push(e.lastTrainCost!.forestsTrained);
+  }
+  assert.equal(trainedCounts[0], 6);
+  assert.ok(trainedCounts.length > 6);
+  assert.ok(trainedCounts.slice(1).every((n) => n === 1), trainedCounts.join(','));
+});
+
+test('snapshot: a restarted engine resumes from the stored feature state exactly as if it had kept running', async () => {
+  const liveEngine = new AnomalyEngine(KNOWN, OPTS);
+  await live(liveEngine, history.slice(0, 455)); // between two due points
+  const stored = encodeSnapshot(liveEngine.snapshot());
+  const resumed = new AnomalyEngine(KNOWN, OPTS);
+  resumed.restoreSnapshot(decodeSnapshot({ meta: stored.meta, rows: Buffer.from(stored.rows) }));
+  assert.equal(await resumed.retrainIfDue(), true);
+  assert.equal(resumed.lastTrainCost!.forestsTrained, 6); // the model itself is not stored
+  assert.deepEqual(resumed.status(), liveEngine.status());
+  const rest = history.slice(455);
+  assert.deepEqual(await live(resumed, rest), await live(liveEngine, rest));
+});
+
+test('snapshot built with other options is refused with the reason; garbage is reported, not loaded', () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  for (const s of history.slice(0, 50)) e.observe(s);
+  const snap = e.snapshot();
+  const other = new AnomalyEngine(KNOWN, { ...OPTS, windowSeconds: 7 * 86400 });
+  assert.match(other.snapshotMismatch(snap) ?? '', /window 2419200 differs from 604800/);
+  assert.throws(() => other.restoreSnapshot(snap), /window/);
+  assert.equal(new AnomalyEngine(KNOWN, OPTS).snapshotMismatch(snap), null);
+  assert.throws(() => decodeSnapshot({ meta: '{"version":', rows: Buffer.alloc(0) }), /not valid JSON/);
+  assert.throws(() => decodeSnapshot({ meta: '{"version":1}', rows: Buffer.alloc(0) }), /no version or state/);
+  const enc = encodeSnapshot(snap);
+  assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 12) }), /not a whole number of float64/);
+  assert.match(e.snapshotMismatch(decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 16) })) ?? '', /truncated/);
 });

@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { decodeSnapshot } from '../../src/anomaly/snapshot-codec.js';
 import { Lab, cleanupStaleLabs } from '../../src/lab/lab.js';
+import { Store } from '../../src/store/store.js';
 import { http, parseMetrics, scrape, series, startExporter, tempDir, value, waitFor, writeConfig, type RunningExporter } from '../helpers/exporter.js';
 
 const PREFIX = 'gex';
@@ -256,5 +258,72 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
     assert.equal(code, 0, exporter.logs());
     assert.match(exporter.logs(), /msg="sweep interrupted by shutdown"/);
     assert.doesNotMatch(exporter.logs(), /msg="sweep failed"/);
+  });
+});
+
+describe('the anomaly model resumes from its saved state after a restart', { timeout: 180_000 }, () => {
+  let lab: Lab;
+  let dir: string;
+  let configFile: string;
+  let exporter: RunningExporter | undefined;
+  const anomaly = 'anomaly: {warmup: 3s, retrain_every: 2s, seed: 1}';
+
+  before(async () => {
+    await cleanupStaleLabs(`${PREFIX}r`);
+    lab = await Lab.up(6, { name: `${PREFIX}r`, cidr: '198.18.0.0/24' });
+    dir = tempDir('e2e-resume');
+    configFile = writeConfig(dir, configYaml(lab, join(dir, 'data'), anomaly));
+  });
+
+  after(async () => {
+    await exporter?.stop();
+    await lab?.down();
+    await cleanupStaleLabs(`${PREFIX}r`);
+  });
+
+  const ready = async (e: RunningExporter, minSamples: number) =>
+    waitFor(`anomaly model ready with >= ${minSamples} samples`, async () => {
+      const s = await scrape(lab, e.port);
+      const samples = value(s, 'ghosthunter_anomaly_model_samples', { interface: lab.scannerIf }) ?? 0;
+      return value(s, 'ghosthunter_anomaly_model_ready', { interface: lab.scannerIf }) === 1 && samples >= minSamples ? samples : undefined;
+    });
+
+  test('clean stop saves the feature state; the next start loads it instead of replaying history', async () => {
+    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    const before = await ready(exporter, 6);
+    assert.match(exporter.logs(), /anomaly state restored.*from=history sweeps_replayed=0/);
+    assert.equal(await exporter.stop(), 0);
+    const store = new Store(join(dir, 'data'));
+    const saved = store.loadAnomalySnapshot(lab.scannerIf);
+    store.close();
+    assert.ok(saved, 'a snapshot row for the interface');
+    assert.ok(decodeSnapshot(saved).rowTs.length >= before, 'the saved window holds every sample the model had');
+
+    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    const after = await ready(exporter, before);
+    assert.ok(after >= before, `window kept across the restart: ${after} >= ${before}`);
+    assert.match(exporter.logs(), /anomaly state restored.*from=snapshot/);
+  });
+
+  test('kill -9 loses nothing: the state saved at the last retrain plus the stored sweeps after it', async () => {
+    const s = await scrape(lab, exporter!.port);
+    const before = value(s, 'ghosthunter_anomaly_model_samples', { interface: lab.scannerIf }) ?? 0;
+    await new Promise((r) => setTimeout(r, 3000)); // a retrain (every 2 s) saves the state; sweeps keep reaching the store
+    await exporter!.stop('SIGKILL');
+    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    const after = await ready(exporter, before + 1);
+    assert.ok(after > before);
+    assert.match(exporter.logs(), /anomaly state restored.*from=snapshot sweeps_replayed=\d+/);
+  });
+
+  test('an unreadable snapshot is reported and history is replayed instead', async () => {
+    assert.equal(await exporter!.stop(), 0);
+    const store = new Store(join(dir, 'data'));
+    store.saveAnomalySnapshot(lab.scannerIf, { meta: '{"version": 1, "state"', rows: Buffer.alloc(3) });
+    store.close();
+    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    await ready(exporter, 6);
+    assert.match(exporter.logs(), /anomaly snapshot unreadable; replaying sweep history.*not valid JSON/);
+    assert.match(exporter.logs(), /anomaly state restored.*from=history/);
   });
 });
