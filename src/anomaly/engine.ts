@@ -116,7 +116,7 @@ export class AnomalyEngine {
   /** due points: index (0 = end of warm-up) and ts, the last 2 * slots of them */
   private dues: [number, number][] = [];
   private firstDueTs: number | null = null;
-  /** bumped whenever a retrain learns different detector baselines (invalidates Row.detMax) */
+  /** bumped whenever a retrain learns different detector baselines (invalidates FeatureWindow.detMax) */
   private baselineGen = 0;
   private training: Promise<boolean> | null = null;
   private lastTs = -Infinity;

@@ -83,8 +83,15 @@ function subtreeSize(node: MlTreeNode): number {
   return subtreeSize(node.left) + subtreeSize(node.right);
 }
 
-/** Copy the package's tree into typed arrays, cutting it at the paper's height limit. */
-export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree {
+/** Columns whose values differ within `rows` (column 0 alone when none does: the trees then isolate nothing). */
+export function varyingColumns(rows: readonly number[][]): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < rows[0].length; c++) if (rows.some((r) => r[c] !== rows[0][c])) out.push(c);
+  return out.length > 0 ? out : [0];
+}
+
+/** Copy the package's tree into typed arrays, cutting it at the paper's height limit; `columns` maps its split columns back. */
+export function compactTree(root: MlTreeNode, heightLimit: number, columns?: readonly number[]): CompactTree {
   const col: number[] = [];
   const val: number[] = [];
   const left: number[] = [];
@@ -100,7 +107,7 @@ export function compactTree(root: MlTreeNode, heightLimit: number): CompactTree 
     size.push(subtreeSize(node));
     leafPath.push(depth + cFactor(size[idx]));
     if (node.left && node.right && depth < heightLimit) {
-      col[idx] = node.splitColumn ?? 0;
+      col[idx] = columns ? columns[node.splitColumn ?? 0] : (node.splitColumn ?? 0);
       val[idx] = node.splitValue ?? 0;
       const l = visit(node.left, depth + 1);
       const r = visit(node.right, depth + 1);
@@ -149,11 +156,16 @@ export function trainSmallForestOn(rowAt: (i: number) => ArrayLike<number>, coun
   // sample first, then guard only the sample: the cost does not grow with the history
   const sample = guardRows(sampleIndices(rng, count, sampleSize).map(rowAt));
   if (sample.length < 2) return null;
+  // The package draws split columns among all columns, constant ones included: such a split isolates
+  // nothing and only deepens the tree (sklearn skips constant features). Train on the columns that vary
+  // in this sample and map the splits back.
+  const varying = varyingColumns(sample);
+  const projected = sample.map((r) => varying.map((c) => r[c]));
   const heightLimit = Math.ceil(Math.log2(sample.length));
   const instance = new IsolationForest({ nEstimators: trees });
-  withSeededRandom(rng, () => instance.train(sample));
+  withSeededRandom(rng, () => instance.train(projected));
   return {
-    trees: instance.forest.slice(0, trees).map((t) => compactTree(t, heightLimit)),
+    trees: instance.forest.slice(0, trees).map((t) => compactTree(t, heightLimit, varying)),
     sampleSize: sample.length,
     normalizer: cFactor(sample.length),
   };

@@ -78,3 +78,16 @@ test('an outlier scores above inliers; scores are in (0, 1)', () => {
   assert.ok(inlier > 0 && outlier < 1);
   assert.ok(inlier < 0.5);
 });
+
+test('splits only use columns that vary in the sample; an outlier on a varying column still isolates fast', () => {
+  const r = mulberry32(3);
+  // columns 0 and 2 are constant (as most event counters are on a quiet network)
+  const data = Array.from({ length: 600 }, () => [0, r(), 5, r() * 10]);
+  const f = trainSmallForest(data, 20, 256, 7)!;
+  for (const t of f.trees) for (let node = 0; node < t.col.length; node++) if (t.left[node] >= 0) assert.ok(t.col[node] === 1 || t.col[node] === 3, `split on column ${t.col[node]}`);
+  const m = { forests: [f], width: 4 };
+  assert.ok(scoreRow(m, [0, 0.5, 5, 40]) > scoreRow(m, [0, 0.5, 5, 5]));
+  // all columns constant: still a (useless but valid) model, not NaN
+  const flat = trainSmallForest(Array.from({ length: 50 }, () => [1, 1]), 5, 256, 1)!;
+  assert.ok(Number.isFinite(scoreRow({ forests: [flat], width: 2 }, [1, 1])));
+});
