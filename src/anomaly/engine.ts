@@ -68,6 +68,8 @@ export interface EngineSnapshot {
   gatewayIp: string | null;
   warmupSweeps: number;
   retrainEverySweeps: number;
+  /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
+  forest: string;
   sweepsSeen: number;
   lastTs: number;
   dues: [index: number, ts: number][];
@@ -76,6 +78,9 @@ export interface EngineSnapshot {
   rowTs: number[];
   /** feature vectors, FEATURE_NAMES.length values per row */
   rows: Float64Array;
+  /** per row and slot: cached forest term and the due ts of the forest that computed it (saves re-scoring at start) */
+  terms: Float64Array;
+  termDue: Float64Array;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -251,6 +256,7 @@ export class AnomalyEngine {
       gatewayIp: this.opts.gatewayIp ?? null,
       warmupSweeps: this.opts.warmupSweeps,
       retrainEverySweeps: this.opts.retrainEverySweeps,
+      forest: this.forestFingerprint(),
       sweepsSeen: this.sweepsSeen,
       lastTs: this.lastTs,
       dues: this.dues.map(([i, t]) => [i, t]),
@@ -258,7 +264,14 @@ export class AnomalyEngine {
       state: this.state.snapshot(),
       rowTs: Array.from(w.ts.subarray(w.start, w.end())),
       rows: w.f.slice(w.start * FeatureWindow.featureWidth, w.end() * FeatureWindow.featureWidth),
+      terms: w.term.slice(w.start * w.slots, w.end() * w.slots),
+      termDue: w.termDue.slice(w.start * w.slots, w.end() * w.slots),
     };
+  }
+
+  private forestFingerprint(): string {
+    const o = this.opts;
+    return `seed ${o.seed ?? 1}, ${this.slots} forests of ${o.treesPerForest ?? 10} trees, samples of ${o.sampleSize ?? 256}`;
   }
 
   /**
@@ -275,9 +288,12 @@ export class AnomalyEngine {
       ['gateway', snap.gatewayIp, o.gatewayIp ?? null],
       ['warm-up', snap.warmupSweeps, o.warmupSweeps],
       ['retrain interval', snap.retrainEverySweeps, o.retrainEverySweeps],
+      ['forest', snap.forest, this.forestFingerprint()],
     ];
     for (const [what, a, b] of same) if (a !== b) return `snapshot ${what} ${String(a)} differs from ${String(b)}`;
-    if (snap.rows.length !== snap.rowTs.length * FEATURE_NAMES.length) return 'snapshot rows are truncated';
+    const n = snap.rowTs.length;
+    if (snap.rows.length !== n * FEATURE_NAMES.length || snap.terms.length !== n * this.slots || snap.termDue.length !== n * this.slots)
+      return 'snapshot rows are truncated';
     return null;
   }
 
@@ -287,7 +303,7 @@ export class AnomalyEngine {
     if (why) throw new Error(why);
     this.reset();
     this.state = FeatureState.fromSnapshot(this.stateOptions(), this.known, snap.state);
-    this.win.load(snap.rowTs, snap.rows);
+    this.win.load(snap.rowTs, snap.rows, { term: snap.terms, termDue: snap.termDue });
     this.sweepsSeen = snap.sweepsSeen;
     this.lastTs = snap.lastTs;
     this.dues = snap.dues.map(([i, t]) => [i, t]);

@@ -7,29 +7,40 @@ import type { EngineSnapshot } from './engine.js';
 
 export interface EncodedSnapshot {
   meta: string;
+  /** rows, then terms, then termDue (float64 each); their lengths are in meta.blob */
   rows: Buffer;
 }
 
+type Meta = Omit<EngineSnapshot, 'rows' | 'terms' | 'termDue'> & { blob: [number, number, number] };
+
 export function encodeSnapshot(snap: EngineSnapshot): EncodedSnapshot {
-  const { rows, ...meta } = snap;
-  return { meta: JSON.stringify(meta), rows: Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength) };
+  const { rows, terms, termDue, ...rest } = snap;
+  const meta: Meta = { ...rest, blob: [rows.length, terms.length, termDue.length] };
+  const all = new Float64Array(rows.length + terms.length + termDue.length);
+  all.set(rows);
+  all.set(terms, rows.length);
+  all.set(termDue, rows.length + terms.length);
+  return { meta: JSON.stringify(meta), rows: Buffer.from(all.buffer) };
 }
 
 export function decodeSnapshot(enc: EncodedSnapshot): EngineSnapshot {
-  let meta: Omit<EngineSnapshot, 'rows'>;
+  let meta: Meta;
   try {
-    meta = JSON.parse(enc.meta) as Omit<EngineSnapshot, 'rows'>;
+    meta = JSON.parse(enc.meta) as Meta;
   } catch (err) {
     throw new Error(`anomaly snapshot is not valid JSON: ${(err as Error).message}`);
   }
-  const arrays: (keyof typeof meta)[] = ['dues', 'rowTs'];
   if (typeof meta !== 'object' || meta === null || typeof meta.version !== 'number' || typeof meta.state !== 'object' || meta.state === null)
     throw new Error('anomaly snapshot has no version or state');
-  for (const k of arrays) if (!Array.isArray(meta[k])) throw new Error(`anomaly snapshot field ${k} is not a list`);
+  for (const k of ['dues', 'rowTs', 'blob'] as const) if (!Array.isArray(meta[k])) throw new Error(`anomaly snapshot field ${k} is not a list`);
   if (!Number.isFinite(meta.lastTs) || !Number.isInteger(meta.sweepsSeen)) throw new Error('anomaly snapshot has no sweep position');
   if (enc.rows.byteLength % 8 !== 0) throw new Error(`anomaly snapshot rows are ${enc.rows.byteLength} bytes, not a whole number of float64 values`);
   // copy: the Buffer may be a view into a pool and need not be 8-byte aligned
-  const rows = new Float64Array(enc.rows.byteLength / 8);
-  new Uint8Array(rows.buffer).set(enc.rows);
-  return { ...meta, rows };
+  const all = new Float64Array(enc.rows.byteLength / 8);
+  new Uint8Array(all.buffer).set(enc.rows);
+  const [nRows, nTerms, nDue] = meta.blob;
+  if (![nRows, nTerms, nDue].every((n) => Number.isInteger(n) && n >= 0) || nRows + nTerms + nDue !== all.length)
+    throw new Error(`anomaly snapshot holds ${all.length} values, its layout says ${meta.blob.join(' + ')}`);
+  const { blob: _layout, ...rest } = meta;
+  return { ...rest, rows: all.subarray(0, nRows), terms: all.subarray(nRows, nRows + nTerms), termDue: all.subarray(nRows + nTerms) };
 }

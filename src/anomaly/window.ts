@@ -66,8 +66,8 @@ export class FeatureWindow {
     return p;
   }
 
-  /** Replace the rows with stored ones (ts ascending, W features per row). */
-  load(ts: ArrayLike<number>, features: Float64Array): void {
+  /** Replace the rows with stored ones (ts ascending, W features per row), with their cached forest terms if given. */
+  load(ts: ArrayLike<number>, features: Float64Array, cached?: { term: Float64Array; termDue: Float64Array }): void {
     this.start = 0;
     this.length = 0;
     this.resize(Math.max(1024, ts.length * 2));
@@ -75,6 +75,10 @@ export class FeatureWindow {
     this.f.set(features.subarray(0, ts.length * W));
     this.length = ts.length;
     for (let p = 0; p < ts.length; p++) this.derive(p);
+    if (cached) {
+      this.term.set(cached.term.subarray(0, ts.length * this.slots));
+      this.termDue.set(cached.termDue.subarray(0, ts.length * this.slots));
+    }
   }
 
   private derive(p: number): void {
