@@ -1,5 +1,6 @@
 /**
  * npm run eval:anomaly [-- --seeds 1,2,3 --weeks 8 --no-live --out bench/ANOMALY.md]
+ * npm run eval:anomaly -- --cost-only      (only the cost measurements, printed)
  *
  * Simulates a household and a small office (seeded), trains on the first half through the same path as
  * `ghost-hunter anomaly replay`, scores the second half and reports ROC AUC / average precision overall
@@ -9,7 +10,9 @@
  * and a simple rule baseline. Then measures retrain time, model size and the longest event-loop block
  * of a live engine.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { replaySweeps } from '../src/anomaly/replay.js';
@@ -217,6 +220,25 @@ function compressed(sim: SimScenario, factor: number): SweepRecord[] {
   return sim.sweeps.map((s) => ({ ts: t0 + Math.round((s.ts - t0) / factor), devices: s.devices }));
 }
 
+/** bench/anomaly-restart.ts in a fresh process, 3 times; medians. */
+function coldRestart(encoded: { meta: string; rows: Buffer }, options: object): { restoreMs: number; totalMs: number; cpuMs: number } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'gh-restart-'));
+  try {
+    writeFileSync(join(dir, 'meta.json'), encoded.meta);
+    writeFileSync(join(dir, 'rows.bin'), encoded.rows);
+    writeFileSync(join(dir, 'options.json'), JSON.stringify(options));
+    const runs = [0, 1, 2].map(() => {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'anomaly-restart.ts'), ...['meta.json', 'rows.bin', 'options.json'].map((f) => join(dir, f))], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { restoreMs: number; totalMs: number; cpuMs: number; ready: boolean };
+      if (!r.ready) throw new Error('restart in a fresh process did not produce a model');
+      return r;
+    });
+    return { restoreMs: median(runs.map((r) => r.restoreMs)), totalMs: median(runs.map((r) => r.totalMs)), cpuMs: median(runs.map((r) => r.cpuMs)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function liveMeasure(seed: number): Promise<string[]> {
   const lines: string[] = [];
   const sim = simulateScenario('office', { seed, weeks: WEEKS });
@@ -247,6 +269,7 @@ async function liveMeasure(seed: number): Promise<string[]> {
   const restartCpu = cpuMs(c0);
   restartHist.disable();
   const sameModel = JSON.stringify(resumed.status()) === JSON.stringify(engine.status());
+  const cold = coldRestart(encoded, { known: sim.known, seed, tzOffsetMinutes: 0, gatewayIp: sim.gatewayIp });
 
   // live: the second half, retraining on schedule; event-loop blocking measured two ways
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -279,6 +302,7 @@ async function liveMeasure(seed: number): Promise<string[]> {
   lines.push('|---|---|');
   lines.push(`| restart from the saved feature state: decode + restoreSnapshot() | ${f1(loadMs)} ms |`);
   lines.push(`| restart from the saved feature state: + first training (all ${engine.options.forests ?? 6} small forests), wall / CPU / longest event-loop delay | ${f1(restartMs)} / ${f1(restartCpu)} / ${f1(restartHist.max / 1e6)} ms |`);
+  lines.push(`| the same in a fresh process (cold JIT, as after a real restart; module loading excluded), median of 3: restore / restore + first training (wall) / CPU | ${f1(cold.restoreMs)} / ${f1(cold.totalMs)} / ${f1(cold.cpuMs)} ms |`);
   lines.push(`| resumed model equals the model of the engine that kept running | ${sameModel ? 'yes' : 'NO'} |`);
   lines.push(`| saving the state: snapshot() + encode, size | ${f1(saveMs)} ms, ${(snapshotBytes / 1024).toFixed(0)} KiB |`);
   lines.push(`| fallback without a snapshot: replay ${half} sweeps (restore()), wall / CPU | ${f1(replayMs)} / ${f1(replayCpu)} ms |`);
@@ -295,6 +319,11 @@ async function liveMeasure(seed: number): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--cost-only')) {
+    // quick look at the cost figures; bench/ANOMALY.md is left alone
+    console.log((await liveMeasure(SEEDS[0])).join('\n'));
+    return;
+  }
   const runs: ScenarioRun[] = [];
   const started = performance.now();
   for (const seed of SEEDS) {

@@ -73,7 +73,9 @@ export function guardRows(rows: readonly ArrayLike<number>[]): number[][] {
   const out: number[][] = [];
   for (const r of rows) {
     if (!r || r.length !== width) continue;
-    out.push(Array.from(r, (v) => (Number.isFinite(v) ? v : 0)));
+    const row = new Array<number>(width);
+    for (let j = 0; j < width; j++) row[j] = Number.isFinite(r[j]) ? r[j] : 0;
+    out.push(row);
   }
   return out;
 }

@@ -39,6 +39,7 @@ export class FeatureWindow {
   detMax = new Float64Array(0);
   detGen = new Float64Array(0);
 
+  private readonly scratch = new Array<number>(W).fill(0);
   private pins = 0;
   private pendingDrop = -Infinity;
 
@@ -88,7 +89,8 @@ export class FeatureWindow {
       const v = f[fo + FOREST_COLUMNS[j]];
       this.x[p * X + j] = Number.isFinite(v) ? v : 0;
     }
-    const row = f.subarray(fo, fo + W) as unknown as number[];
+    const row = this.scratch;
+    for (let j = 0; j < W; j++) row[j] = f[fo + j];
     for (let j = 0; j < D; j++) this.det[p * D + j] = DETECTORS[j].input(row);
     this.termDue.fill(NaN, p * this.slots, (p + 1) * this.slots);
     this.detGen[p] = -1;
