@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../fs-sync.js';
 import { cidrOf } from './targets.js';
 
 export interface InterfaceAddress {

@@ -1,10 +1,12 @@
 // OUI vendor lookup (MA-L, MA-M, MA-S from oui-data), randomized-MAC detection, MAC normalisation.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { isRandomizedMac, normalizeMac, vendorOf } from '../../src/arp/vendor.js';
+import { isRandomizedMac, normalizeMac, vendorLookup, vendorOf } from '../../src/arp/vendor.js';
 
 const require = createRequire(import.meta.url);
 const oui = JSON.parse(readFileSync(require.resolve('oui-data'), 'utf8')) as Record<string, string>;
@@ -50,6 +52,41 @@ describe('vendorOf', () => {
     assert.equal(vendorOf('fe:ff:ff:ff:ff:ff'), '');
     assert.equal(vendorOf(''), '');
     assert.equal(vendorOf('nonsense'), '');
+  });
+});
+
+describe('vendorLookup (one-shot sweeps: binary search in the compact table)', () => {
+  // The table `npm run build` writes to dist/oui.tsv (src/arp/build-oui-table.mjs).
+  const lines = Object.keys(oui)
+    .sort()
+    .map((prefix) => `${prefix}\t${org(prefix)}`);
+  const dir = mkdtempSync(join(tmpdir(), 'gh-oui-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'oui.tsv');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const unterminated = join(dir, 'oui-no-final-newline.tsv');
+  writeFileSync(unterminated, lines.join('\n'));
+  const last = Object.keys(oui).sort().at(-1)!;
+  const macs = [
+    '00:1a:11:00:00:01', '00-1A-11-AB-CD-EF', '38:05:25:0a:bc:de', '38:05:25:1a:bc:de', '70:b3:d5:00:1f:ff',
+    '00:1b:c5:0c:90:00', '70:b3:d5:00:00:01', '38:05:25:f0:00:01', '52:54:00:12:34:56', 'fe:ff:ff:ff:ff:ff',
+    toMac(last.padEnd(12, '0')), '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', 'FF-FF-FF-00-00-01',
+  ];
+  const prefixes = Object.keys(oui);
+  for (let i = 0; i < 300; i++) macs.push(toMac(prefixes[(i * 7919) % prefixes.length].padEnd(12, 'a')));
+
+  it('answers exactly like vendorOf, whatever the read window and final newline', () => {
+    for (const [path, window] of [[file, 4096], [file, 64], [file, 7], [unterminated, 4096], [unterminated, 5]] as const) {
+      const vendor = vendorLookup(macs, path, window);
+      for (const mac of macs) assert.equal(vendor(mac), vendorOf(mac), `${mac} (window ${window}, ${path})`);
+    }
+    for (const mac of macs) assert.equal(vendorLookup([mac], file)(mac), vendorOf(mac), `${mac} alone`);
+  });
+
+  it('is vendorOf without a table file, and reads nothing for no MACs', () => {
+    const vendor = vendorLookup(['00:1a:11:00:00:01'], join(dir, 'missing.tsv'));
+    assert.equal(vendor('00:0c:29:aa:bb:cc'), 'VMware, Inc.'); // no table file: vendorOf
+    assert.equal(vendorLookup([])('00:1a:11:00:00:01'), '');
   });
 });
 
