@@ -52,17 +52,53 @@ export function isDecodeError(r: DecodeResult): r is DecodeError {
   return (r as DecodeError).error !== undefined;
 }
 
+const HEX_DIGIT = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]; // '0'-'9', 'a'-'f'
+const COLON = 58;
+
+/**
+ * "aa:bb:cc:dd:ee:ff" as one flat string: piecewise concatenation allocated ~20 intermediate
+ * strings per MAC and left a rope (cons strings) that the sweeper keeps alive per device.
+ */
 export function macToString(buf: Uint8Array, offset: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) {
-    const b = buf[offset + i];
-    s += (i ? ':' : '') + (b < 16 ? '0' : '') + b.toString(16);
-  }
-  return s;
+  const a = buf[offset];
+  const b = buf[offset + 1];
+  const c = buf[offset + 2];
+  const d = buf[offset + 3];
+  const e = buf[offset + 4];
+  const f = buf[offset + 5];
+  const x = HEX_DIGIT;
+  return String.fromCharCode(
+    x[a >> 4], x[a & 15], COLON, x[b >> 4], x[b & 15], COLON, x[c >> 4], x[c & 15], COLON,
+    x[d >> 4], x[d & 15], COLON, x[e >> 4], x[e & 15], COLON, x[f >> 4], x[f & 15],
+  );
 }
 
 export function ipToString(buf: Uint8Array, offset: number): string {
-  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  return dottedQuad(buf[offset], buf[offset + 1], buf[offset + 2], buf[offset + 3]);
+}
+
+const quad = Buffer.alloc(15);
+
+function putOctet(n: number, at: number): number {
+  if (n >= 100) quad[at++] = 48 + ((n / 100) | 0);
+  if (n >= 10) quad[at++] = 48 + (((n / 10) | 0) % 10);
+  quad[at++] = 48 + (n % 10);
+  return at;
+}
+
+/**
+ * "a.b.c.d" as one flat string: a template literal allocates a string per number and per step
+ * (~200 bytes per address), and a sweep formats every reply's two addresses and every device's.
+ */
+function dottedQuad(a: number, b: number, c: number, d: number): string {
+  let at = putOctet(a, 0);
+  quad[at++] = 46; // '.'
+  at = putOctet(b, at);
+  quad[at++] = 46;
+  at = putOctet(c, at);
+  quad[at++] = 46;
+  at = putOctet(d, at);
+  return quad.toString('latin1', 0, at);
 }
 
 const MAC_RE = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
@@ -79,19 +115,35 @@ export function parseIpv4(ip: string): Buffer {
   return b;
 }
 
+/** Dotted quad (four parts of 1-3 decimal digits, each <= 255) to an unsigned 32-bit number. */
 export function ipv4ToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new Error(`invalid IPv4 address "${ip}"`);
+  // Character by character: split() and a RegExp per part cost ~300 bytes of garbage per call,
+  // and this runs for every captured reply.
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new Error(`invalid IPv4 address "${ip}"`);
-    n = n * 256 + Number(p);
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46 && digits > 0 && dots < 3) {
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else {
+      throw new Error(`invalid IPv4 address "${ip}"`);
+    }
+    if (part > 255) throw new Error(`invalid IPv4 address "${ip}"`);
   }
-  return n;
+  if (dots !== 3 || digits === 0) throw new Error(`invalid IPv4 address "${ip}"`);
+  return n * 256 + part;
 }
 
 export function intToIpv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return dottedQuad((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
 const BROADCAST = Buffer.from([255, 255, 255, 255, 255, 255]);

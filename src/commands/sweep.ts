@@ -1,12 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArpChannel } from '../capture/arp-channel.js';
-import { openPacketSource } from '../capture/packet-source.js';
+import { openPacketSource, sweepBufferBytes } from '../capture/packet-source.js';
 import { describeInterface, InterfaceError, operState } from '../net/interfaces.js';
 import { DEFAULT_MAX_ADDRESSES, expandTargets } from '../net/targets.js';
-import { isRandomizedMac, vendorOf } from '../arp/vendor.js';
-import { sweep, type SweepResult } from '../sweep/sweeper.js';
+import { isRandomizedMac, vendorLookup } from '../arp/vendor.js';
+import { sweep, type DeviceReply, type SweepResult } from '../sweep/sweeper.js';
 import { UsageError } from './errors.js';
 
 export const SWEEP_DEFAULTS = { rate: 400, retries: 2, timeoutMs: 500 };
@@ -65,7 +63,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
   const specs = v.cidr?.length ? v.cidr : iface.addresses.map((a) => a.cidr);
   const targets = expandTargets(specs, { maxAddresses });
 
-  const channel = new ArpChannel(openPacketSource(iface.name));
+  const channel = new ArpChannel(openPacketSource(iface.name, { bufferBytes: sweepBufferBytes(targets.length) }));
   const started = Date.now();
   const showProgress = process.stderr.isTTY === true;
   let result: SweepResult;
@@ -86,111 +84,66 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     channel.close();
   }
   if (showProgress && Date.now() - started > 1000) process.stderr.write('\r\x1b[K');
-  process.stdout.write(v.format === 'json' ? formatJson(result) : formatTable(result));
+  for (const text of v.format === 'json' ? formatJson(result) : formatTable(result)) process.stdout.write(text);
   return 0;
 }
 
-// Same answers as vendorOf() (MA-S, then MA-M, then MA-L; the IEEE Registration Authority's own
-// blocks count as unknown), but a one-shot sweep only needs the few prefixes it saw: one pass over
-// dist/oui.tsv keeps just those instead of building vendorOf()'s 54 000-entry map, which cost a
-// one-shot sweep ~50 ms of start-up and GC and ~10 MB. Running from source (no dist/oui.tsv) falls
-// back to vendorOf().
-const REGISTRATION_AUTHORITY = 'IEEE Registration Authority';
+/** Devices per write: the output for a /16 with thousands of devices is never one string in memory. */
+const WRITE_CHUNK = 512;
 
-export function vendorLookup(macs: readonly string[]): (mac: string) => string {
-  const file = fileURLToPath(new URL('../oui.tsv', import.meta.url));
-  if (macs.length === 0) return () => '';
-  if (!existsSync(file)) return vendorOf;
-  const hexOf = (mac: string): string => mac.replace(/[:-]/g, '').toUpperCase();
-  const wanted = new Set<string>();
-  for (const mac of macs) {
-    const hex = hexOf(mac);
-    wanted.add(hex.slice(0, 9)).add(hex.slice(0, 7)).add(hex.slice(0, 6));
-  }
-  const ouis = new Set<number>(); // the wanted MA-L prefixes as numbers: most lines are rejected without allocating
-  for (const key of wanted) if (key.length === 6) ouis.add(Number.parseInt(key, 16));
-  const found = new Map<string, string>();
-  const buf = readFileSync(file);
-  for (let pos = 0; pos < buf.length; ) {
-    let end = buf.indexOf(10, pos); // '\n'
-    if (end < 0) end = buf.length;
-    let oui = 0;
-    let i = pos;
-    for (; i < pos + 6 && i < end; i++) {
-      const c = buf[i];
-      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
-      if (digit < 0) break;
-      oui = oui * 16 + digit;
-    }
-    if (i === pos + 6 && ouis.has(oui)) {
-      const tab = buf.indexOf(9, pos); // '\t'
-      if (tab > pos && tab < end) {
-        const key = buf.toString('latin1', pos, tab);
-        if (wanted.has(key)) found.set(key, buf.toString('utf8', tab + 1, end));
-      }
-    }
-    pos = end + 1;
-  }
-  return (mac) => {
-    const hex = hexOf(mac);
-    const small = found.get(hex.slice(0, 9)) ?? found.get(hex.slice(0, 7));
-    if (small !== undefined) return small;
-    const org = found.get(hex.slice(0, 6)) ?? '';
-    return org === REGISTRATION_AUTHORITY ? '' : org;
-  };
-}
-
-function deviceRows(result: SweepResult) {
+function rowMaker(result: SweepResult) {
   const vendor = vendorLookup(result.devices.map((d) => d.mac));
-  return result.devices.map((d) => ({
+  return (d: DeviceReply) => ({
     ip: d.ip,
     mac: d.mac,
     vendor: vendor(d.mac),
     randomized: isRandomizedMac(d.mac),
     rtt_ms: d.rttMs === null ? null : Math.round(d.rttMs * 1000) / 1000,
     self: d.self,
-  }));
+  });
 }
 
-function formatJson(result: SweepResult): string {
+/** The same text as one JSON.stringify of the whole report, in pieces. */
+function* formatJson(result: SweepResult): Generator<string> {
   const s = result.stats;
-  return (
-    JSON.stringify({
-      interface: result.interface,
-      started_at: new Date(result.startedAt).toISOString(),
-      devices: deviceRows(result),
-      conflicts: result.conflicts,
-      stats: {
-        addresses_probed: s.addresses,
-        requests_sent: s.requestsSent,
-        replies_received: s.replies,
-        duplicates: s.duplicates,
-        pcap_dropped: s.pcapDropped,
-        rounds: s.rounds,
-        duration_ms: Math.round(s.durationMs * 10) / 10,
-      },
-    }) + '\n'
-  );
+  const head = JSON.stringify({ interface: result.interface, started_at: new Date(result.startedAt).toISOString() });
+  yield `${head.slice(0, -1)},"devices":[`;
+  const row = rowMaker(result);
+  for (let i = 0; i < result.devices.length; i += WRITE_CHUNK) {
+    const rows = result.devices.slice(i, i + WRITE_CHUNK).map((d) => JSON.stringify(row(d)));
+    yield (i > 0 ? ',' : '') + rows.join(',');
+  }
+  const stats = {
+    addresses_probed: s.addresses,
+    requests_sent: s.requestsSent,
+    replies_received: s.replies,
+    duplicates: s.duplicates,
+    pcap_dropped: s.pcapDropped,
+    rounds: s.rounds,
+    duration_ms: Math.round(s.durationMs * 10) / 10,
+  };
+  yield `],"conflicts":${JSON.stringify(result.conflicts)},"stats":${JSON.stringify(stats)}}\n`;
 }
 
-function formatTable(result: SweepResult): string {
-  const rows = deviceRows(result).map((d) => [
+function* formatTable(result: SweepResult): Generator<string> {
+  const row = rowMaker(result);
+  const cells = (d: ReturnType<typeof row>): string[] => [
     d.ip,
     d.mac,
     d.vendor || (d.randomized ? '(locally administered)' : '(unknown)'),
     d.randomized ? 'yes' : 'no',
     d.self ? 'self' : d.rtt_ms === null ? '-' : `${d.rtt_ms.toFixed(2)} ms`,
-  ]);
+  ];
   const header = ['IP', 'MAC', 'VENDOR', 'RANDOMIZED', 'RTT'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const widths = header.map((h) => h.length);
+  for (const d of result.devices) cells(row(d)).forEach((cell, c) => (widths[c] = Math.max(widths[c], cell.length)));
+  const line = (c: string[]) => c.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+  yield line(header);
+  for (let i = 0; i < result.devices.length; i += WRITE_CHUNK) {
+    yield result.devices.slice(i, i + WRITE_CHUNK).map((d) => line(cells(row(d)))).join('');
+  }
   const s = result.stats;
-  const conflictLines = result.conflicts.map((c) => `warning: ${c.ip} answered by ${c.macs.length} MACs: ${c.macs.join(', ')}`);
-  return [
-    line(header),
-    ...rows.map(line),
-    ...conflictLines,
-    `${result.devices.length} devices on ${result.interface}: ${s.addresses} addresses probed, ${s.requestsSent} requests, ` +
-      `${s.replies} replies, ${s.duplicates} duplicates, ${s.pcapDropped} dropped, ${(s.durationMs / 1000).toFixed(2)} s`,
-  ].join('\n') + '\n';
+  for (const c of result.conflicts) yield `warning: ${c.ip} answered by ${c.macs.length} MACs: ${c.macs.join(', ')}\n`;
+  yield `${result.devices.length} devices on ${result.interface}: ${s.addresses} addresses probed, ${s.requestsSent} requests, ` +
+    `${s.replies} replies, ${s.duplicates} duplicates, ${s.pcapDropped} dropped, ${(s.durationMs / 1000).toFixed(2)} s\n`;
 }

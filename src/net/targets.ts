@@ -88,8 +88,17 @@ export function expandTargets(
     }),
   );
   const out = new Uint32Array(total);
+  // Filled through a signed view: addresses from 128.0.0.0 up are no small integers as unsigned
+  // numbers, and each would be a heap allocation while V8 still interprets this loop.
+  const signed = new Int32Array(out.buffer, out.byteOffset, total);
   let n = 0;
-  for (const r of merged) for (let ip = r.first; ip <= r.last; ip++) if (!excluded.has(ip)) out[n++] = ip;
+  for (const r of merged) {
+    const first = r.first | 0;
+    for (let k = 0, size = rangeSize(r); k < size; k++) {
+      const ip = (first + k) | 0;
+      if (excluded.size === 0 || !excluded.has(ip >>> 0)) signed[n++] = ip;
+    }
+  }
   return out.subarray(0, n);
 }
 

@@ -74,11 +74,140 @@ function indexOf(sorted: Uint32Array, value: number): number {
 
 function percentile(values: number[], q: number): number {
   if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort(); // numeric, without a comparator call per step
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
+// timeOrigin is a getter that boxes a fresh number on every read: read it once.
+const origin = performance.timeOrigin;
+const now = (): number => origin + performance.now();
+
+/** Indices of the addresses that have not answered, written to `out`; returns how many. */
+function silentIndices(answered: Uint8Array, out: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < answered.length; i++) if (!answered[i]) out[n++] = i;
+  return n;
+}
+
+/**
+ * now() of the latest first request among the silent addresses, 0 if none. The first round asks
+ * every silent address in index order, so that is the first request to the last silent index.
+ */
+function newestSilentAsk(answered: Uint8Array, firstAsks: FirstAsks): number {
+  for (let i = answered.length - 1; i >= 0; i--) if (!answered[i]) return firstAsks.at(i);
+  return 0;
+}
+
+/**
+ * now() of the first request to each address, as float32 ms after the sweep started (half the
+ * memory of float64; the precision, ~0.02 ms after minutes, is plenty for a timeout).
+ */
+class FirstAsks {
+  private readonly base: number; // 1 ms before the sweep: 0 stays free for "not asked yet"
+  private readonly offsets: Float32Array;
+
+  constructor(size: number, sweepStart: number) {
+    this.base = sweepStart - 1;
+    this.offsets = new Float32Array(size);
+  }
+
+  record(i: number, t: number): void {
+    if (this.offsets[i] === 0) this.offsets[i] = t - this.base;
+  }
+
+  /** 0 if never asked. */
+  at(i: number): number {
+    return this.offsets[i] === 0 ? 0 : this.base + this.offsets[i];
+  }
+}
+
+/**
+ * The per-request work of a sweep, kept out of the async sweep(): V8 then optimizes this small
+ * loop instead of all of sweep(), whose optimized compile took ~33 ms of CPU in a /16 one-shot
+ * sweep (--trace-opt) and was redone after a deopt.
+ */
+class RequestSender {
+  // One broadcast frame, rewritten in place for each target: inject() hands the frame to
+  // pcap_inject(), which copies it before returning, and a fresh 60-byte Buffer per request was
+  // most of a /16 sweep's garbage (and young-generation growth, i.e. RSS).
+  private readonly broadcastFrame: Buffer;
+
+  constructor(
+    private readonly channel: ArpChannel,
+    private readonly builder: ArpRequestBuilder,
+    private readonly targets: Uint32Array,
+    private readonly answered: Uint8Array,
+    private readonly sentAt: Float64Array,
+    private readonly firstAsks: FirstAsks,
+    private readonly unicast: ReadonlyMap<string, string> | undefined,
+  ) {
+    this.broadcastFrame = builder.build(0);
+  }
+
+  /** Asks pending[from..to) that are still silent; returns the number of requests sent. */
+  send(pending: Uint32Array, from: number, to: number): number {
+    let sent = 0;
+    for (let k = from; k < to; k++) {
+      const i = pending[k];
+      if (this.answered[i]) continue; // a late reply arrived meanwhile
+      const ip = this.targets[i];
+      const mac = this.unicast?.get(intToIpv4(ip));
+      let frame = this.broadcastFrame;
+      if (mac) frame = this.builder.build(ip, mac);
+      else {
+        // ARP target protocol address, byte by byte: no call that would box the number
+        frame[38] = ip >>> 24;
+        frame[39] = (ip >>> 16) & 255;
+        frame[40] = (ip >>> 8) & 255;
+        frame[41] = ip & 255;
+      }
+      const t = now();
+      this.sentAt[i] = t;
+      this.firstAsks.record(i, t);
+      this.channel.inject(frame);
+      sent++;
+    }
+    return sent;
+  }
+}
+
+/**
+ * MACs that answered per target index, with the raw RTT of each. Almost every address has at
+ * most one: that one is a plain record, not a Map per address (a /16 with thousands of devices
+ * kept thousands of small Maps alive).
+ */
+class Replies {
+  private readonly first = new Map<number, { mac: string; rtt: number | null }>();
+  private readonly more = new Map<number, Map<string, number | null>>();
+
+  /** Records a reply; false if this MAC already answered for index i. */
+  add(i: number, mac: string, rtt: number | null): boolean {
+    const first = this.first.get(i);
+    if (first === undefined) {
+      this.first.set(i, { mac, rtt });
+      return true;
+    }
+    let others = this.more.get(i);
+    if (first.mac === mac || others?.has(mac)) return false;
+    if (!others) this.more.set(i, (others = new Map()));
+    others.set(mac, rtt);
+    return true;
+  }
+
+  /** Every reply by index (address order, targets are sorted), then in arrival order. */
+  forEach(fn: (i: number, mac: string, rtt: number | null) => void): void {
+    for (const i of Uint32Array.from(this.first.keys()).sort()) {
+      const { mac, rtt } = this.first.get(i)!;
+      fn(i, mac, rtt);
+      for (const [other, otherRtt] of this.more.get(i) ?? []) fn(i, other, otherRtt);
+    }
+  }
+
+  /** Indices answered by more than one MAC, with those MACs sorted. */
+  conflicts(): [number, string[]][] {
+    return Array.from(Uint32Array.from(this.more.keys()).sort(), (i) => [i, [this.first.get(i)!.mac, ...this.more.get(i)!.keys()].sort()]);
+  }
+}
 
 /**
  * Offset (ms) from now() to the realtime clock that stamps captured frames, or null if the host
@@ -123,15 +252,11 @@ export async function sweep(
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
-  // One broadcast frame, rewritten in place for each target: inject() hands the frame to
-  // pcap_inject(), which copies it before returning, and a fresh 60-byte Buffer per request was
-  // most of a /16 sweep's garbage (and young-generation growth, i.e. RSS).
-  const broadcastFrame = builder.build(0);
   const selfIp = ipv4ToInt(iface.ip);
   const sentAt = new Float64Array(targets.length);
-  const firstAskedAt = new Float64Array(targets.length); // now() of the first request per address
+  const firstAsks = new FirstAsks(targets.length, t0);
   const answered = new Uint8Array(targets.length);
-  const macsByIndex = new Map<number, Map<string, number | null>>();
+  const replies = new Replies();
   // Capture timestamps come from the kernel's realtime clock, request times from now():
   // performance.timeOrigin is off from realtime by up to ~0.1 ms and misses clock steps (NTP
   // at boot on RTC-less hosts), which turned most LAN RTTs into 0 or garbage. The offset is
@@ -143,7 +268,7 @@ export async function sweep(
   const rtts: number[] = []; // raw tsMs - sentAt: the RTT plus the clock offset
   const rttOf = (raw: number): number => Math.max(0, raw - clockOffset);
   let answeredCount = 0;
-  let replies = 0;
+  let replyCount = 0;
   let duplicates = 0;
   let requestsSent = 0;
 
@@ -151,7 +276,7 @@ export async function sweep(
   if (selfIndex >= 0) {
     answered[selfIndex] = 1;
     answeredCount++;
-    macsByIndex.set(selfIndex, new Map([[iface.mac, null]]));
+    replies.add(selfIndex, iface.mac, null);
   }
 
   let wake: (() => void) | null = null;
@@ -161,15 +286,12 @@ export async function sweep(
     if (p.op !== 'reply' || (p.targetIp !== iface.ip && p.targetMac !== iface.mac)) return;
     const i = indexOf(targets, ipv4ToInt(p.senderIp));
     if (i < 0 || i === selfIndex) return;
-    replies++;
-    let macs = macsByIndex.get(i);
-    if (!macs) macsByIndex.set(i, (macs = new Map()));
-    if (macs.has(p.senderMac)) {
+    replyCount++;
+    const rtt = sentAt[i] > 0 ? tsMs - sentAt[i] : null; // raw, see rttOf
+    if (!replies.add(i, p.senderMac, rtt)) {
       duplicates++;
       return;
     }
-    const rtt = sentAt[i] > 0 ? tsMs - sentAt[i] : null; // raw, see rttOf
-    macs.set(p.senderMac, rtt);
     if (rtt !== null) rtts.push(rtt);
     if (!answered[i]) {
       answered[i] = 1;
@@ -180,12 +302,13 @@ export async function sweep(
 
   const burst = Math.max(1, opts.burst ?? 64);
   const rounds = 1 + Math.max(0, opts.retries);
+  const sender = new RequestSender(channel, builder, targets, answered, sentAt, firstAsks, opts.unicast);
+  const pendingBuffer = new Uint32Array(targets.length);
   let roundsRun = 0;
   try {
     for (let round = 0; round < rounds && answeredCount < targets.length; round++) {
       roundsRun++;
-      const pending: number[] = [];
-      for (let i = 0; i < targets.length; i++) if (!answered[i]) pending.push(i);
+      const pending = pendingBuffer.subarray(0, silentIndices(answered, pendingBuffer));
       const roundStart = now();
       let sent = 0;
       while (sent < pending.length) {
@@ -200,20 +323,8 @@ export async function sweep(
           allowed = Math.min(burst, due);
         }
         const end = Math.min(pending.length, sent + allowed);
-        for (; sent < end; sent++) {
-          const i = pending[sent];
-          if (answered[i]) continue; // a late reply arrived meanwhile
-          const ip = targets[i];
-          const mac = opts.unicast?.get(intToIpv4(ip));
-          let frame = broadcastFrame;
-          if (mac) frame = builder.build(ip, mac);
-          else frame.writeUInt32BE(ip >>> 0, 38); // ARP target protocol address
-          const t = now();
-          sentAt[i] = t;
-          if (firstAskedAt[i] === 0) firstAskedAt[i] = t;
-          channel.inject(frame);
-          requestsSent++;
-        }
+        requestsSent += sender.send(pending, sent, end);
+        sent = end;
         opts.onProgress?.({ round, sent, total: pending.length, answered: answeredCount });
         await yieldToLoop();
       }
@@ -239,8 +350,7 @@ export async function sweep(
         // Fast answers from most devices say nothing about a slow one (a Wi-Fi client in power
         // save answers after 100-300 ms): before giving up, every silent address has had the
         // full timeout since it was first asked. Long sweeps have already spent it sending.
-        let newest = 0;
-        for (let i = 0; i < targets.length; i++) if (!answered[i] && firstAskedAt[i] > newest) newest = firstAskedAt[i];
+        const newest = newestSilentAsk(answered, firstAsks);
         if (newest > 0) waitMs = Math.max(waitMs, Math.min(opts.timeoutMs, newest + opts.timeoutMs - now()));
       }
     }
@@ -256,23 +366,18 @@ export async function sweep(
   }
 
   const devices: DeviceReply[] = [];
-  const conflicts: { ip: string; macs: string[] }[] = [];
-  const indices = [...macsByIndex.keys()].sort((a, b) => targets[a] - targets[b]);
-  for (const i of indices) {
-    const macs = macsByIndex.get(i)!;
-    const ip = intToIpv4(targets[i]);
-    for (const [mac, rtt] of macs) devices.push({ ip, mac, rttMs: rtt === null ? null : rttOf(rtt), self: i === selfIndex });
-    if (macs.size > 1) conflicts.push({ ip, macs: [...macs.keys()].sort() });
-  }
+  replies.forEach((i, mac, rtt) => {
+    devices.push({ ip: intToIpv4(targets[i]), mac, rttMs: rtt === null ? null : rttOf(rtt), self: i === selfIndex });
+  });
   return {
     interface: iface.name,
     startedAt,
     devices,
-    conflicts,
+    conflicts: replies.conflicts().map(([i, macs]) => ({ ip: intToIpv4(targets[i]), macs })),
     stats: {
       addresses: targets.length,
       requestsSent,
-      replies,
+      replies: replyCount,
       duplicates,
       pcapDropped: Math.max(0, channel.stats().dropped - dropsBefore),
       rounds: roundsRun,

@@ -132,6 +132,31 @@ describe('ARP codec: building', () => {
       assert.throws(() => ipv4ToInt(bad), /invalid IPv4/, bad);
     }
   });
+
+  it('parses IPv4 text exactly like split + /^\\d{1,3}$/ per part', () => {
+    const reference = (ip: string): number | 'invalid' => {
+      const parts = ip.split('.');
+      if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return 'invalid';
+      return parts.reduce((n, p) => n * 256 + Number(p), 0);
+    };
+    const parse = (ip: string): number | 'invalid' => {
+      try {
+        return ipv4ToInt(ip);
+      } catch {
+        return 'invalid';
+      }
+    };
+    for (const ip of ['0.0.0.0', '255.255.255.255', '198.18.0.1', '010.001.0.00', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4.', '.1.2.3', '1.2.3.0255', '1.2.3.+4', '1.2.3.٤']) {
+      assert.equal(parse(ip), reference(ip), JSON.stringify(ip));
+    }
+    const chars = fc.constantFrom('0', '1', '2', '5', '9', '.', '.', 'a', ' ', '-');
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.string({ unit: chars, maxLength: 16 })), (ip) => {
+        assert.equal(parse(ip), reference(ip), JSON.stringify(ip));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('ARP codec: properties', () => {

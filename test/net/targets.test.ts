@@ -129,6 +129,12 @@ describe('expandTargets', () => {
     assert.deepEqual(ips(expandTargets(['0.0.0.0/31'])), ['0.0.0.0', '0.0.0.1']);
   });
 
+  it('a range across 128.0.0.0 (the sign bit) stays ascending, exclusions included', () => {
+    assert.deepEqual(ips(expandTargets(['127.255.255.253-128.0.0.2'], { exclude: ['128.0.0.1', '127.255.255.254'] })), [
+      '127.255.255.253', '127.255.255.255', '128.0.0.0', '128.0.0.2',
+    ]);
+  });
+
   it('property: equals the naive set union minus exclusions, sorted and unique', () => {
     const base = ip('198.18.0.0');
     const spec = fc.oneof(
