@@ -71,7 +71,7 @@ export class FeatureWindow {
   load(ts: ArrayLike<number>, features: Float64Array, cached?: { term: Float64Array; termDue: Float64Array }): void {
     this.start = 0;
     this.length = 0;
-    this.resize(Math.max(1024, ts.length * 2));
+    this.resize(ts.length + 1024);
     this.ts.set(ts);
     this.f.set(features.subarray(0, ts.length * W));
     this.length = ts.length;
