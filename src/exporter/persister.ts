@@ -4,10 +4,14 @@ import type { Logger } from '../log.js';
 const MAX_PENDING_EVENTS = 50_000;
 const MAX_PENDING_SWEEPS = 5_000;
 
+const deviceKey = (d: { interface: string; mac: string }): string => `${d.interface}|${d.mac}`;
+
 /**
  * Queues writes and commits them in one transaction. When the disk is read-only or full
  * the queue is kept (bounded) and retried on the next flush, so a transient failure loses
- * nothing and a long one loses only the oldest history, never the inventory.
+ * nothing and a long one loses only the oldest history, never the inventory. Removals are
+ * queued only for devices the store holds, so a MAC flood during an outage (each new MAC
+ * evicting another) cannot grow the queue beyond the store's own size.
  */
 export class Persister {
   private pending: PendingWrite = { devices: [], removed: [], events: [], sweeps: [], gateways: [] };
@@ -15,14 +19,19 @@ export class Persister {
   errors = 0;
   lastError: string | null = null;
 
+  /** interface|mac of every device row in the store */
+  private readonly stored: Set<string>;
+
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.stored = new Set(store.deviceKeys().map(deviceKey));
+  }
 
   enqueue(w: Partial<PendingWrite>): void {
     const p = this.pending;
-    const key = (d: { interface: string; mac: string }) => `${d.interface}|${d.mac}`;
+    const key = deviceKey;
     // The store applies upserts before deletes, so the queue keeps only the latest fate of each
     // device: removed-then-seen-again must not delete it, seen-then-removed must not keep it.
     if (w.removed?.length) {
@@ -30,7 +39,7 @@ export class Persister {
       p.devices = p.devices.filter((d) => !gone.has(key(d)));
       const queued = new Set(p.removed.map(key));
       for (const r of w.removed) {
-        if (queued.has(key(r))) continue;
+        if (queued.has(key(r)) || !this.stored.has(key(r))) continue;
         queued.add(key(r));
         p.removed.push(r);
       }
@@ -59,6 +68,8 @@ export class Persister {
     if (!p.devices.length && !p.removed.length && !p.events.length && !p.sweeps.length && !p.gateways.length) return true;
     try {
       this.store.write(p);
+      for (const d of p.devices) this.stored.add(deviceKey(d));
+      for (const r of p.removed) this.stored.delete(deviceKey(r));
       this.pending = { devices: [], removed: [], events: [], sweeps: [], gateways: [] };
       if (!this.writable) this.log.info('state store is writable again', { file: this.store.file });
       this.writable = true;

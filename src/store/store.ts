@@ -152,6 +152,10 @@ export class Store {
     }));
   }
 
+  deviceKeys(): { interface: string; mac: string }[] {
+    return this.conn().prepare('SELECT interface, mac FROM devices').all() as { interface: string; mac: string }[];
+  }
+
   loadGateways(): { interface: string; ip: string; mac: string }[] {
     return this.conn().prepare('SELECT interface, ip, mac FROM gateways').all() as { interface: string; ip: string; mac: string }[];
   }

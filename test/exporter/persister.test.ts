@@ -19,14 +19,19 @@ class FakeStore {
   readonly file = '/data/ghost-hunter.db';
   failing: string | null = null;
   writes: PendingWrite[] = [];
+  rows: string[] = [];
+  deviceKeys() {
+    return this.rows.map((mac) => ({ interface: 'eth0', mac }));
+  }
   write(w: PendingWrite): void {
     if (this.failing) throw new Error(this.failing);
     this.writes.push(structuredClone(w));
   }
 }
 
-function setup() {
+function setup(rows: string[] = []) {
   const store = new FakeStore();
+  store.rows = rows;
   const lines: string[] = [];
   const log = new Logger('debug', 'json', {}, (line) => lines.push(line));
   const persister = new Persister(store as unknown as Store, log);
@@ -110,7 +115,7 @@ describe('Persister', () => {
   });
 
   it('a device seen and then removed while the store was down is removed, not resurrected', () => {
-    const { store, persister } = setup();
+    const { store, persister } = setup(['a']);
     store.failing = 'disk full';
     persister.enqueue({ devices: [device('a'), device('b')] });
     persister.flush();
@@ -120,6 +125,28 @@ describe('Persister', () => {
     persister.flush();
     assert.deepEqual(store.writes[0].devices.map((d) => d.mac), ['b']);
     assert.deepEqual(store.writes[0].removed, [{ interface: 'eth0', mac: 'a' }], 'queued once');
+  });
+
+  it('removals are queued only for devices the store holds: a MAC flood during an outage stays bounded', () => {
+    const { store, persister } = setup(['old1', 'old2']);
+    persister.enqueue({ devices: [device('kept')] });
+    persister.flush(); // 'kept' is now in the store
+    store.failing = 'disk full';
+    for (let i = 0; i < 20_000; i++) {
+      // each flooding MAC is admitted, then evicted by the next one
+      persister.enqueue({ devices: [device(`flood${i}`)] });
+      persister.enqueue({ removed: [{ interface: 'eth0', mac: `flood${i}` }] });
+    }
+    persister.enqueue({ removed: [{ interface: 'eth0', mac: 'old1' }, { interface: 'eth0', mac: 'kept' }] });
+    store.failing = null;
+    persister.flush();
+    const w = store.writes[1];
+    assert.deepEqual(w.removed.map((r) => r.mac).sort(), ['kept', 'old1']);
+    assert.deepEqual(w.devices, []);
+    // once written, a removed device is no longer in the store: removing it again queues nothing
+    persister.enqueue({ removed: [{ interface: 'eth0', mac: 'old1' }] });
+    assert.equal(persister.flush(), true);
+    assert.equal(store.writes.length, 2);
   });
 
   it('a long outage keeps the inventory and the newest history, bounded', () => {
