@@ -25,9 +25,18 @@ export function resolveInterfaces(cfg: Config, log: Logger): InterfaceConfig[] {
   return found.map((i) => ({ name: i.name, exclude: [], gateway: 'auto' as const }));
 }
 
+/**
+ * The anomaly state (~3 MB for four weeks of an office) is saved after the first retrain, then at most
+ * this often (sweep time), and at shutdown: hourly writes would wear an SD card for little gain, since
+ * a crash only costs replaying the sweeps stored since the last save.
+ */
+const SNAPSHOT_EVERY_SECONDS = 6 * 3600;
+
 interface AnomalySlot {
   engine: AnomalyEngine;
   result: AnomalyResult | null;
+  /** sweep ts of the last saved snapshot (-Infinity: none saved by this process) */
+  savedTs: number;
   /** Restore, scoring and retraining run one after another on this chain, off the sweep's path. */
   chain: Promise<void>;
 }
@@ -121,7 +130,7 @@ export class ExporterRuntime implements ExporterState {
     const resumed = this.resumeAnomaly(engine, w.name);
     const since = resumed ? (engine.lastSweepTs + 1) * 1000 : Date.now() - this.cfg.anomaly.window;
     const history = this.db.loadSweeps(w.name, since).map((s) => ({ ts: Math.floor(s.ts / 1000), devices: s.devices }));
-    const slot: AnomalySlot = { engine, result: null, chain: Promise.resolve() };
+    const slot: AnomalySlot = { engine, result: null, savedTs: -Infinity, chain: Promise.resolve() };
     this.anomaly.set(w.name, slot);
     this.enqueueAnomaly(slot, w.name, 'ghosthunter.anomaly.restore', async () => {
       const replayed = resumed ? await engine.catchUp(history, 100) : (await engine.restoreAsync(history, 100), history.length);
@@ -151,9 +160,10 @@ export class ExporterRuntime implements ExporterState {
   }
 
   /** Save the feature state so a restart resumes without replaying weeks of sweeps; failures only cost that. */
-  private saveAnomaly(engine: AnomalyEngine, iface: string): void {
+  private saveAnomaly(slot: AnomalySlot, iface: string): void {
     try {
-      this.db.saveAnomalySnapshot(iface, encodeSnapshot(engine.snapshot()));
+      this.db.saveAnomalySnapshot(iface, encodeSnapshot(slot.engine.snapshot()));
+      slot.savedTs = slot.engine.lastSweepTs;
     } catch (err) {
       this.log.warn('cannot save the anomaly snapshot; a restart will replay sweep history instead', { interface: iface, err: (err as Error).message });
     }
@@ -183,7 +193,7 @@ export class ExporterRuntime implements ExporterState {
       const trained = await slot.engine.retrainIfDue();
       if (trained) {
         this.log.debug('anomaly model retrained', { interface: iface, samples: slot.engine.status().samples });
-        this.saveAnomaly(slot.engine, iface);
+        if (slot.engine.lastSweepTs - slot.savedTs >= SNAPSHOT_EVERY_SECONDS) this.saveAnomaly(slot, iface);
       }
       return { 'ghosthunter.retrained': trained };
     });
@@ -314,7 +324,7 @@ export class ExporterRuntime implements ExporterState {
     await Promise.all(this.workers().map((w) => w.stop()));
     for (const [iface, slot] of this.anomaly) {
       await slot.chain;
-      if (slot.engine.lastSweepTs > -Infinity) this.saveAnomaly(slot.engine, iface);
+      if (slot.engine.lastSweepTs > slot.savedTs) this.saveAnomaly(slot, iface);
     }
     this.persister.flush();
     this.db.close();
