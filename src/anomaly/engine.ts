@@ -183,7 +183,7 @@ export class AnomalyEngine {
   /** Fold one sweep into the state and window; returns its features and window row. */
   private ingest(sweep: SweepRecord): { f: number[]; p: number } {
     const f = this.state.step(sweep);
-    this.win.push(sweep.ts, f);
+    const p = this.win.push(sweep.ts, f);
     this.sweepsSeen++;
     this.lastTs = sweep.ts;
     const w = this.opts.warmupSweeps;
@@ -194,8 +194,8 @@ export class AnomalyEngine {
       if (this.dues.length > 2 * this.slots) this.dues.shift();
       this.due = { ts: sweep.ts, index };
     }
-    this.dropOldRows();
-    return { f, p: this.win.end() - 1 };
+    this.dropOldRows(); // only advances the window's start: p stays valid
+    return { f, p };
   }
 
   /** Keep the rows of every window a slot may still be trained on (the oldest slot's due point is the limit). */

@@ -30,7 +30,7 @@ export class FeatureWindow {
   f = new Float64Array(0);
   /** forest columns, finite (FeatureWindow.forestWidth per row) */
   x = new Float64Array(0);
-  /** detectorInputs (FeatureWindow.detectorWidth per row) */
+  /** each detector's input, DETECTORS[j].input of the row (FeatureWindow.detectorWidth per row) */
   det = new Float64Array(0);
   /** per slot: the slot forest's term for the row, valid while termDue equals the slot's due ts */
   term = new Float64Array(0);
