@@ -91,12 +91,15 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/** Where `input` stands against the detector's center, max(baseline, floor) + margin, in units of its scale. */
+function detectorZ(d: DetectorSpec, input: number, baselines: Baselines): number {
+  const center = Math.max(baselines[d.name] ?? 0, d.floor) + d.margin;
+  return (input - center) / d.scale;
+}
+
 export function detectorScores(f: readonly number[], baselines: Baselines): Record<DetectorName, number> {
   const out = {} as Record<DetectorName, number>;
-  for (const d of DETECTORS) {
-    const center = Math.max(baselines[d.name] ?? 0, d.floor) + d.margin;
-    out[d.name] = d.weight * sigmoid((d.input(f) - center) / d.scale);
-  }
+  for (const d of DETECTORS) out[d.name] = d.weight * sigmoid(detectorZ(d, d.input(f), baselines));
   return out;
 }
 
@@ -108,11 +111,7 @@ export function maxDetectorScore(inputs: ArrayLike<number>, offset: number, base
   let best = 0;
   for (const g of WEIGHT_GROUPS) {
     let z = -Infinity;
-    for (const j of g.members) {
-      const d = DETECTORS[j];
-      const center = Math.max(baselines[d.name] ?? 0, d.floor) + d.margin;
-      z = Math.max(z, (inputs[offset + j] - center) / d.scale);
-    }
+    for (const j of g.members) z = Math.max(z, detectorZ(DETECTORS[j], inputs[offset + j], baselines));
     best = Math.max(best, g.w * sigmoid(z));
   }
   return best;

@@ -222,27 +222,30 @@ export class AnomalyEngine {
 
   restore(history: SweepRecord[]): void {
     this.reset();
-    const sorted = [...history].sort((a, b) => a.ts - b.ts);
-    for (const s of sorted) this.ingest(s);
+    for (const s of this.newerThanState(history)) this.ingest(s);
   }
 
   /**
    * Same as restore(), but yields to the event loop every `chunk` sweeps: a large history (weeks of
    * sweeps on a busy network) then never blocks the loop at start. Sweeps observed meanwhile must wait.
    */
-  async restoreAsync(history: SweepRecord[], chunk = 250): Promise<void> {
+  async restoreAsync(history: SweepRecord[], chunk = 250): Promise<number> {
     this.reset();
-    await this.catchUp(history, chunk);
+    return this.catchUp(history, chunk);
   }
 
-  /** Fold in stored sweeps newer than the state (after restoreSnapshot), without scoring them. */
+  /** Fold in stored sweeps newer than the state (after restoreSnapshot), without scoring them; returns how many. */
   async catchUp(history: SweepRecord[], chunk = 250): Promise<number> {
-    const newer = history.filter((s) => s.ts > this.lastTs).sort((a, b) => a.ts - b.ts);
+    const newer = this.newerThanState(history);
     for (let i = 0; i < newer.length; i++) {
       this.ingest(newer[i]);
       if (i % chunk === chunk - 1) await yieldToLoop();
     }
     return newer.length;
+  }
+
+  private newerThanState(history: SweepRecord[]): SweepRecord[] {
+    return history.filter((s) => s.ts > this.lastTs).sort((a, b) => a.ts - b.ts);
   }
 
   /** The feature state and window (not the model: the next retrainIfDue() trains it from these). */

@@ -93,7 +93,7 @@ export function varyingColumns(rows: readonly number[][]): number[] {
 }
 
 /** Copy the package's tree into typed arrays, cutting it at the paper's height limit; `columns` maps its split columns back. */
-export function compactTree(root: MlTreeNode, heightLimit: number, columns?: readonly number[]): CompactTree {
+export function compactTree(root: MlTreeNode, heightLimit: number, columns: readonly number[]): CompactTree {
   const col: number[] = [];
   const val: number[] = [];
   const left: number[] = [];
@@ -109,7 +109,7 @@ export function compactTree(root: MlTreeNode, heightLimit: number, columns?: rea
     size.push(subtreeSize(node));
     leafPath.push(depth + cFactor(size[idx]));
     if (node.left && node.right && depth < heightLimit) {
-      col[idx] = columns ? columns[node.splitColumn ?? 0] : (node.splitColumn ?? 0);
+      col[idx] = columns[node.splitColumn ?? 0];
       val[idx] = node.splitValue ?? 0;
       const l = visit(node.left, depth + 1);
       const r = visit(node.right, depth + 1);

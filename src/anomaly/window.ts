@@ -133,26 +133,15 @@ export class FeatureWindow {
 
   /** Compact (the dead prefix is at least as large as the live rows) or grow. */
   private makeRoom(): void {
-    if (this.pins > 0) {
-      // grow in place: every row keeps its physical index
-      const { start, length } = this;
-      this.start = 0;
-      this.length = start + length;
-      this.moveTo(this.cap * 2);
-      this.start = start;
-      this.length = length;
-      return;
-    }
-    if (this.start >= this.length && this.start > 0) {
-      this.moveTo(this.cap);
-      return;
-    }
-    this.moveTo(Math.max(1024, this.cap * 2));
+    if (this.pins > 0) this.moveTo(this.cap * 2, true); // grow in place: every row keeps its physical index
+    else if (this.start >= this.length && this.start > 0) this.moveTo(this.cap, false);
+    else this.moveTo(Math.max(1024, this.cap * 2), false);
   }
 
-  private moveTo(cap: number): void {
-    const from = this.start;
-    const n = this.length;
+  /** Into arrays of `cap` rows: the live rows moved to index 0, or every row kept where it is. */
+  private moveTo(cap: number, keepPositions: boolean): void {
+    const from = keepPositions ? 0 : this.start;
+    const n = keepPositions ? this.start + this.length : this.length;
     const old = { ts: this.ts, f: this.f, x: this.x, det: this.det, term: this.term, termDue: this.termDue, detMax: this.detMax, detGen: this.detGen };
     if (cap !== this.cap) this.resize(cap);
     const S = this.slots;
@@ -164,7 +153,7 @@ export class FeatureWindow {
     this.termDue.set(old.termDue.subarray(from * S, (from + n) * S));
     this.detMax.set(old.detMax.subarray(from, from + n));
     this.detGen.set(old.detGen.subarray(from, from + n));
-    this.start = 0;
+    if (!keepPositions) this.start = 0;
   }
 
   private resize(cap: number): void {

@@ -31,25 +31,24 @@ export class Persister {
 
   enqueue(w: Partial<PendingWrite>): void {
     const p = this.pending;
-    const key = deviceKey;
     // The store applies upserts before deletes, so the queue keeps only the latest fate of each
     // device: removed-then-seen-again must not delete it, seen-then-removed must not keep it.
     if (w.removed?.length) {
-      const gone = new Set(w.removed.map(key));
-      p.devices = p.devices.filter((d) => !gone.has(key(d)));
-      const queued = new Set(p.removed.map(key));
+      const gone = new Set(w.removed.map(deviceKey));
+      p.devices = p.devices.filter((d) => !gone.has(deviceKey(d)));
+      const queued = new Set(p.removed.map(deviceKey));
       for (const r of w.removed) {
-        if (queued.has(key(r)) || !this.stored.has(key(r))) continue;
-        queued.add(key(r));
+        if (queued.has(deviceKey(r)) || !this.stored.has(deviceKey(r))) continue;
+        queued.add(deviceKey(r));
         p.removed.push(r);
       }
     }
     if (w.devices?.length) {
-      const byKey = new Map(p.devices.map((d) => [key(d), d]));
-      for (const d of w.devices) byKey.set(key(d), d);
+      const byKey = new Map(p.devices.map((d) => [deviceKey(d), d]));
+      for (const d of w.devices) byKey.set(deviceKey(d), d);
       p.devices = [...byKey.values()];
-      const back = new Set(w.devices.map(key));
-      p.removed = p.removed.filter((r) => !back.has(key(r)));
+      const back = new Set(w.devices.map(deviceKey));
+      p.removed = p.removed.filter((r) => !back.has(deviceKey(r)));
     }
     if (w.events) p.events.push(...w.events);
     if (w.sweeps) p.sweeps.push(...w.sweeps);

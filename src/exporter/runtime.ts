@@ -133,7 +133,7 @@ export class ExporterRuntime implements ExporterState {
     const slot: AnomalySlot = { engine, result: null, savedTs: -Infinity, chain: Promise.resolve() };
     this.anomaly.set(w.name, slot);
     this.enqueueAnomaly(slot, w.name, 'ghosthunter.anomaly.restore', async () => {
-      const replayed = resumed ? await engine.catchUp(history, 100) : (await engine.restoreAsync(history, 100), history.length);
+      const replayed = resumed ? await engine.catchUp(history, 100) : await engine.restoreAsync(history, 100);
       this.log.info('anomaly state restored', { interface: w.name, from: resumed ? 'snapshot' : 'history', sweeps_replayed: replayed });
       this.enqueueRetrain(slot, w.name);
       return { 'ghosthunter.snapshot': resumed, 'ghosthunter.sweeps': replayed };
