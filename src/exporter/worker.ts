@@ -224,8 +224,11 @@ export class InterfaceWorker {
           });
           results.push(r);
         } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          if (this.stopping.signal.aborted) span.setAttribute('ghosthunter.interrupted', true);
+          else {
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          }
           throw err;
         } finally {
           span.end();
@@ -295,6 +298,7 @@ export class InterfaceWorker {
       } catch (err) {
         if (this.stopping.signal.aborted) {
           this.log.info('sweep interrupted by shutdown', { interface: this.name });
+          span.setAttribute('ghosthunter.interrupted', true);
           return;
         }
         this.stats.errors++;

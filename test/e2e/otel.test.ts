@@ -198,6 +198,8 @@ const sweepsFinished = (p: Proc) => p.err.split('\n').filter((l) => l.includes('
 interface RunOptions {
   /** extra YAML appended to the config (e.g. a telemetry: block) */
   telemetry?: string;
+  /** the scan: block (default: 2 s interval, 200 ms timeout, one retry) */
+  scan?: string;
   env?: Record<string, string>;
   args?: string[];
   /** completed sweeps to wait for before stopping */
@@ -235,7 +237,7 @@ async function runExporter(opts: RunOptions): Promise<RunResult> {
   - name: ${lab.scannerIf}
     cidrs: [${CIDR}]
 ${extraInterfaces}
-scan: {interval: 2s, timeout: 200ms, retries: 1}
+${opts.scan ?? 'scan: {interval: 2s, timeout: 200ms, retries: 1}'}
 anomaly: {warmup: 2s, retrain_every: 2s}
 storage: {path: ${dataDir}}
 ${opts.telemetry ?? ''}
@@ -335,9 +337,21 @@ export async function resolve(specifier, context, next) {
     assert.deepEqual(telemetryComplaints(r.stderr), []);
 
     const spans = spansOf(r.received);
-    const sweeps = spans.filter((s) => s.name === 'ghosthunter.sweep');
+    const allSweeps = spans.filter((s) => s.name === 'ghosthunter.sweep');
     const subnets = spans.filter((s) => s.name === 'ghosthunter.sweep.subnet');
-    assert.ok(sweeps.length >= 2, `at least 2 sweep spans, got ${sweeps.length}: ${spans.map((s) => s.name).join(', ')}`);
+    // A sweep that the stop cut short is marked, not counted, and not an error.
+    const interrupted = allSweeps.filter((s) => s.attrs['ghosthunter.interrupted'] === true);
+    assert.ok(interrupted.length <= 1, 'only the sweep running at the stop can be interrupted');
+    for (const s of interrupted) {
+      assert.equal(s.statusCode, 0, 'an interrupted sweep is not an error');
+      assert.equal(s.attrs['ghosthunter.addresses_probed'], undefined);
+      for (const c of subnets.filter((c) => c.parentSpanId === s.spanId)) {
+        assert.equal(c.attrs['ghosthunter.interrupted'], true);
+        assert.equal(c.statusCode, 0);
+      }
+    }
+    const sweeps = allSweeps.filter((s) => !interrupted.includes(s));
+    assert.ok(sweeps.length >= 2, `at least 2 completed sweep spans, got ${sweeps.length}: ${spans.map((s) => s.name).join(', ')}`);
     for (const s of spans) {
       assert.equal(s.resource['service.name'], 'ghost-hunter');
       assert.equal(typeof s.resource['service.version'], 'string');
@@ -362,7 +376,7 @@ export async function resolve(specifier, context, next) {
       assert.ok(Number(c.attrs['ghosthunter.replies']) >= DEVICES);
     }
     assert.equal(new Set(sweeps.map((s) => s.traceId)).size, sweeps.length, 'every sweep has its own trace');
-    for (const c of subnets) assert.ok(sweeps.some((s) => s.spanId === c.parentSpanId) || !r.received.length, 'every subnet span has a delivered sweep parent');
+    for (const c of subnets) assert.ok(allSweeps.some((s) => s.spanId === c.parentSpanId), 'every subnet span has a delivered sweep parent');
     const first = sweeps.reduce((a, b) => (Number(a.attrs['ghosthunter.new_devices']) >= Number(b.attrs['ghosthunter.new_devices']) ? a : b));
     assert.ok(Number(first.attrs['ghosthunter.new_devices']) >= DEVICES, `the first sweep reports the lab's ${DEVICES} devices as new: ${JSON.stringify(first.attrs)}`);
 
@@ -402,6 +416,30 @@ export async function resolve(specifier, context, next) {
     // Outside any span there is no trace_id.
     const listening = lines.find((l) => l.includes('msg=listening'));
     assert.ok(listening && !listening.includes('trace_id='), String(listening));
+  });
+
+  test('a sweep cut short by the stop ends its spans marked interrupted, not as errors', async () => {
+    // 30 addresses at 10/s: a sweep takes about 3 s and the next starts 1 s after the first
+    // ends, so a stop 2 s after the first sweep lands inside the second.
+    const r = await runExporter({
+      telemetry: `telemetry: {otlp: true, otlp_endpoint: "http://127.0.0.1:${RECEIVER_PORT}"}`,
+      scan: 'scan: {interval: 1s, jitter: 0, rate: 10, timeout: 200ms, retries: 0}',
+      sweeps: 1,
+      beforeStop: () => sleep(2000),
+    });
+    assert.equal(r.exitCode, 0, r.stderr.slice(-3000));
+    assert.match(r.stderr, /msg="sweep interrupted by shutdown"/);
+    assert.doesNotMatch(r.stderr, /msg="sweep failed"/);
+    const spans = spansOf(r.received);
+    const cut = spans.filter((s) => s.name === 'ghosthunter.sweep' && s.attrs['ghosthunter.interrupted'] === true);
+    assert.equal(cut.length, 1, spans.map((s) => `${s.name} ${JSON.stringify(s.attrs)}`).join('\n'));
+    assert.equal(cut[0].statusCode, 0);
+    assert.equal(cut[0].attrs['ghosthunter.addresses_probed'], undefined);
+    const child = spans.filter((s) => s.name === 'ghosthunter.sweep.subnet' && s.parentSpanId === cut[0].spanId);
+    assert.equal(child.length, 1);
+    assert.equal(child[0].attrs['ghosthunter.interrupted'], true);
+    assert.equal(child[0].statusCode, 0);
+    assert.deepEqual(telemetryComplaints(r.stderr), []);
   });
 
   test('OTLP unset: nothing sent, nothing logged about telemetry, SDK never loaded', async () => {
