@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { summariseProfile } from '../../bench/cpu-profile.js';
+
+test('summariseProfile attributes a real node --cpu-prof profile to the function that burned the CPU', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-prof-'));
+  try {
+    const script = join(dir, 'spin.mjs');
+    // ~300 ms of pure JS in one named function.
+    writeFileSync(
+      script,
+      `function spinForAWhile() { const end = Date.now() + 300; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }
+spinForAWhile();
+`,
+    );
+    execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, script]);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    assert.ok(file, 'node wrote a profile');
+    const s = summariseProfile(readFileSync(join(dir, file), 'utf8'), 5);
+    assert.ok(s.totalMs >= 300, `profile spans the run: ${s.totalMs} ms`);
+    assert.equal(s.functions.length, 5);
+    assert.equal(s.functions[0].name, 'spinForAWhile (spin.mjs)');
+    assert.ok(s.functions[0].ms >= 200, JSON.stringify(s.functions));
+    const ours = s.categories.find((c) => c.name === 'ours: spin.mjs');
+    assert.ok(ours && ours.ms >= s.functions[0].ms, JSON.stringify(s.categories));
+    // Categories partition the sampled time: their sum cannot exceed the profiled span.
+    const sum = s.categories.reduce((a, c) => a + c.ms, 0);
+    assert.ok(sum <= s.totalMs + 1, `${sum} <= ${s.totalMs}`);
+    for (let i = 1; i < s.categories.length; i++) assert.ok(s.categories[i - 1].ms >= s.categories[i].ms, 'largest first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
