@@ -82,8 +82,8 @@ export class DeviceFamiliesRenderer {
     return buf;
   }
 
-  /** The five families as one exposition-format buffer (each family after its HELP/TYPE). */
-  render(): Buffer {
+  /** The five families in exposition format (each after its HELP/TYPE), as the cached buffers. */
+  render(): Buffer[] {
     const known = this.state.known();
     const workers = this.state.workers();
     const parts: Buffer[] = [];
@@ -94,6 +94,6 @@ export class DeviceFamiliesRenderer {
     });
     const names = new Set(workers.map((w) => w.name));
     for (const key of this.cache.keys()) if (!names.has(key.split('\0')[0])) this.cache.delete(key);
-    return Buffer.concat(parts);
+    return parts;
   }
 }

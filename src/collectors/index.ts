@@ -14,12 +14,16 @@ export class ExporterRegistry extends Registry {
   }
 
   override async metrics(): Promise<string> {
-    return (await this.metricsBuffer()).toString();
+    return Buffer.concat(await this.metricsParts()).toString();
   }
 
-  /** What /metrics serves: no 5 MB string is built on the way. */
-  async metricsBuffer(): Promise<Buffer> {
-    return Buffer.concat([Buffer.from((await super.metrics()) + '\n'), this.deviceFamilies.render()]);
+  /**
+   * What /metrics serves, in order: prom-client's families, then the cached per-device buffers
+   * themselves. A scrape of 10 000 devices is never copied into one 5 MB buffer: such copies,
+   * two per scrape, kept ~35 MB of garbage in the exporter's RSS.
+   */
+  async metricsParts(): Promise<Buffer[]> {
+    return [Buffer.from((await super.metrics()) + '\n'), ...this.deviceFamilies.render()];
   }
 }
 

@@ -1,12 +1,11 @@
 import Koa from 'koa';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type { ExporterRegistry } from '../collectors/index.js';
 import { VERSION } from '../version.js';
 import type { BasicAuth } from './web-config.js';
 import { renderLandingPage } from './landing.js';
 
-const gzipAsync = promisify(gzip);
 
 export interface DeviceView {
   interface: string;
@@ -68,12 +67,17 @@ export function buildApp(deps: HttpDeps): Koa {
         if (!route(['GET', 'HEAD'])) return;
         ctx.set('Content-Type', deps.registry.contentType);
         ctx.vary('Accept-Encoding');
-        if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-          // Compressed on libuv's thread pool: a 5 MB scrape does not stall sweeps.
-          ctx.set('Content-Encoding', 'gzip');
-          ctx.body = await gzipAsync(await deps.registry.metricsBuffer());
-        } else {
-          ctx.body = await deps.registry.metricsBuffer();
+        {
+          const parts = await deps.registry.metricsParts();
+          const body = Readable.from(parts, { objectMode: false });
+          if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+            // Compressed chunk by chunk on libuv's thread pool: a 5 MB scrape does not stall sweeps.
+            ctx.set('Content-Encoding', 'gzip');
+            ctx.body = pipeline(body, createGzip(), () => {}); // a client hanging up ends the response anyway
+          } else {
+            ctx.body = body;
+            ctx.length = parts.reduce((n, b) => n + b.length, 0);
+          }
         }
         return;
       case '/':
