@@ -1,4 +1,4 @@
-import { trace, SpanStatusCode } from '@opentelemetry/api';
+import { context, trace, SpanStatusCode } from '@opentelemetry/api';
 import { ipv4ToInt, type ArpPacket } from '../arp/codec.js';
 import { ArpChannel } from '../capture/arp-channel.js';
 import { CaptureError, openPacketSource } from '../capture/packet-source.js';
@@ -202,7 +202,8 @@ export class InterfaceWorker {
     this.persister.flush();
   }
 
-  private async sweepSubnets(info: InterfaceInfo, own: string, specs: string[]): Promise<SweepResult[]> {
+  /** `admitted` collects the events of devices added while their subnet was being swept. */
+  private async sweepSubnets(info: InterfaceInfo, own: string, specs: string[], admitted: DeviceEvent[]): Promise<SweepResult[]> {
     const results: SweepResult[] = [];
     const scan = this.cfg.scan;
     for (const spec of specs) {
@@ -214,6 +215,7 @@ export class InterfaceWorker {
             retries: scan.retries,
             timeoutMs: scan.timeout,
             adaptive: scan.adaptive_timeout,
+            onReply: this.admitNewDevice(admitted),
             signal: this.stopping.signal,
           });
           span.setAttributes({
@@ -238,6 +240,22 @@ export class InterfaceWorker {
     return results;
   }
 
+  /**
+   * Adds a never-seen device as soon as it answers: a first sweep of a /16 at the polite default
+   * rate takes minutes, and nobody should wait for its end to see a device. Everything else
+   * (presence, IP changes, conflicts, the gateway, evictions at max_devices) still follows the
+   * completed sweep, which observes these devices again.
+   */
+  private admitNewDevice(admitted: DeviceEvent[]): (ip: string, mac: string) => void {
+    const sweepContext = context.active(); // the new_device log lines keep the sweep's trace_id
+    return (ip, mac) => {
+      if (this.inventory.devices.has(mac) || this.inventory.full) return;
+      const events = this.inventory.observe(mac, ip, Date.now(), null);
+      context.with(sweepContext, () => this.record(events));
+      admitted.push(...events);
+    };
+  }
+
   /** One scheduled run: sweep, re-probe the silent, update the inventory, persist. */
   private sweepOnce(): Promise<void> {
     return tracer.startActiveSpan('ghosthunter.sweep', { root: true, attributes: { 'ghosthunter.interface': this.name } }, async (span) => {
@@ -251,7 +269,8 @@ export class InterfaceWorker {
         this.setInfo(info);
         if (!this.channel) this.open();
         const specs = this.ifaceCfg.cidrs?.length ? [...this.ifaceCfg.cidrs] : info.addresses.map((a) => a.cidr);
-        const results = await this.sweepSubnets(info, own, specs);
+        const admitted: DeviceEvent[] = [];
+        const results = await this.sweepSubnets(info, own, specs, admitted);
         const answers: DeviceReply[] = results.flatMap((r) => r.devices);
         if (!answers.some((d) => d.self)) answers.push({ ip: own, mac: info.mac, rttMs: null, self: true });
         const now = Date.now();
@@ -290,10 +309,10 @@ export class InterfaceWorker {
           'ghosthunter.requests_sent': stats.requests,
           'ghosthunter.replies': stats.replies,
           'ghosthunter.devices_present': present.length,
-          'ghosthunter.new_devices': events.filter((e) => e.kind === 'new_device').length,
+          'ghosthunter.new_devices': admitted.length + events.filter((e) => e.kind === 'new_device').length,
           'ghosthunter.gone_devices': events.filter((e) => e.kind === 'device_gone').length,
         });
-        this.log.debug('sweep finished', { interface: this.name, duration_seconds: (durationMs / 1000).toFixed(3), ...stats, events: events.length });
+        this.log.debug('sweep finished', { interface: this.name, duration_seconds: (durationMs / 1000).toFixed(3), ...stats, events: admitted.length + events.length });
         this.onSweep?.(record);
       } catch (err) {
         if (this.stopping.signal.aborted) {

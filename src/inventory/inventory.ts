@@ -64,6 +64,11 @@ export class Inventory {
     return this.opts.gatewayIp;
   }
 
+  /** At max_devices: a new MAC would need an eviction (or be refused and counted). */
+  get full(): boolean {
+    return this.devices.size >= this.opts.maxDevices;
+  }
+
   known(mac: string): KnownDeviceConfig | undefined {
     return this.opts.known.get(mac);
   }

@@ -16,6 +16,8 @@ export interface SweepOptions {
   /** Known MACs to ask by unicast instead of broadcast (re-probing a device believed gone). */
   unicast?: ReadonlyMap<string, string>;
   onProgress?: (p: SweepProgress) => void;
+  /** Each new address/MAC pair as its first reply arrives, before the sweep ends. */
+  onReply?: (ip: string, mac: string) => void;
   signal?: AbortSignal;
 }
 
@@ -292,6 +294,7 @@ export async function sweep(
       duplicates++;
       return;
     }
+    opts.onReply?.(p.senderIp, p.senderMac);
     if (rtt !== null) rtts.push(rtt);
     if (!answered[i]) {
       answered[i] = 1;

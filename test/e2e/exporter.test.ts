@@ -259,6 +259,33 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
     assert.match(exporter.logs(), /msg="sweep interrupted by shutdown"/);
     assert.doesNotMatch(exporter.logs(), /msg="sweep failed"/);
   });
+
+  test('a long first sweep: devices appear as they answer, not when it ends, and a stop keeps them', async () => {
+    const dir = tempDir('first-sweep');
+    // The lab's devices sit at the bottom of the /16: asked in the first second of a ~3 minute pass.
+    const cfg = writeConfig(dir, `interfaces: [{name: ${lab.scannerIf}, cidrs: [198.18.0.0/16]}]\nstorage: {path: ${join(dir, 'data')}}\n`);
+    const exporter = startExporter(lab, [`--config.file=${cfg}`]);
+    try {
+      const m = await waitFor('the lab devices on /metrics', async () => {
+        const s = await scrape(lab, exporter.port);
+        return series(s, 'ghosthunter_device_present').length >= lab.devices().length ? s : null;
+      });
+      for (const d of lab.devices()) assert.equal(value(m, 'ghosthunter_device_present', { mac: d.mac }), 1, d.mac);
+      assert.equal(value(m, 'ghosthunter_events_total', { kind: 'new_device' }), lab.devices().length);
+      assert.equal(value(m, 'ghosthunter_sweep_addresses'), 0, 'the first sweep has not ended');
+      assert.equal(value(m, 'ghosthunter_sweep_duration_seconds'), 0);
+    } finally {
+      assert.equal(await exporter.stop('SIGTERM'), 0, exporter.logs());
+    }
+    assert.match(exporter.logs(), /msg="sweep interrupted by shutdown"/);
+    const again = startExporter(lab, [`--config.file=${cfg}`]);
+    try {
+      await waitFor('the restarted exporter to listen', async () => again.logs().includes('msg=listening'));
+      assert.match(again.logs(), new RegExp(`msg=sweeping .*devices_restored=${lab.devices().length}( |$)`, 'm'));
+    } finally {
+      await again.stop('SIGTERM');
+    }
+  });
 });
 
 describe('the anomaly model resumes from its saved state after a restart', { timeout: 180_000 }, () => {
