@@ -6,7 +6,6 @@ import { VERSION } from '../version.js';
 import type { BasicAuth } from './web-config.js';
 import { renderLandingPage } from './landing.js';
 
-
 export interface DeviceView {
   interface: string;
   mac: string;
@@ -63,23 +62,22 @@ export function buildApp(deps: HttpDeps): Koa {
       return false;
     };
     switch (ctx.path) {
-      case deps.telemetryPath:
+      case deps.telemetryPath: {
         if (!route(['GET', 'HEAD'])) return;
         ctx.set('Content-Type', deps.registry.contentType);
         ctx.vary('Accept-Encoding');
-        {
-          const parts = await deps.registry.metricsParts();
-          const body = Readable.from(parts, { objectMode: false });
-          if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-            // Compressed chunk by chunk on libuv's thread pool: a 5 MB scrape does not stall sweeps.
-            ctx.set('Content-Encoding', 'gzip');
-            ctx.body = pipeline(body, createGzip(), () => {}); // a client hanging up ends the response anyway
-          } else {
-            ctx.body = body;
-            ctx.length = parts.reduce((n, b) => n + b.length, 0);
-          }
+        const parts = await deps.registry.metricsParts();
+        const body = Readable.from(parts, { objectMode: false });
+        if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+          // Compressed chunk by chunk on libuv's thread pool: a 5 MB scrape does not stall sweeps.
+          ctx.set('Content-Encoding', 'gzip');
+          ctx.body = pipeline(body, createGzip(), () => {}); // a client hanging up ends the response anyway
+        } else {
+          ctx.body = body;
+          ctx.length = parts.reduce((n, b) => n + b.length, 0);
         }
         return;
+      }
       case '/':
         if (!route(['GET', 'HEAD'])) return;
         ctx.type = 'html';
