@@ -662,7 +662,7 @@ function profileLines(sums: Summary[], prof: { summary: ProfileSummary; usage: U
     const floorWall = arp.sys + startupFloorS;
     lines.push(
       `- Kernel time per 1000 addresses: ours ${per(ours.sys, ours)} ms, arp-scan ${per(arp.sys, arp)} ms; user time: ours ${per(ours.user, ours)} ms, arp-scan ${per(arp.user, arp)} ms.`,
-      `- A sender with no user-space cost at all still pays the kernel's share: arp-scan's sys time alone is ${ratio(arp.sys, arp.cpu)} of its CPU (issue 7 asks for 0.5).`,
+      `- A sender that, like both tools, makes one send() per request pays that kernel time even with no user time at all: arp-scan's sys time alone is ${ratio(arp.sys, arp.cpu)} of its CPU (issue 7 asks for 0.5).`,
       `- arp-scan's single attempt is CPU-bound (${f3(arp.cpu)} s CPU in ${f3(arp.wall)} s wall). Its kernel time plus Node's start-up floor is ${f3(floorWall)} s, ` +
         `${ratio(floorWall, arp.wall)} of arp-scan's wall (issue 7 asks for 0.2).`,
       '',
