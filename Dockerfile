@@ -17,7 +17,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
-# npm ci builds the native modules (pcap, better-sqlite3) and runs `prepare` (npm run build).
+# npm ci builds the native modules (pcap, better-sqlite3, our packet sender in src/capture/native)
+# and runs `prepare` (npm run build).
 RUN npm ci && npm prune --omit=dev && npm cache clean --force
 
 FROM ${NODE_IMAGE}
@@ -33,6 +34,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./
 COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist ./dist
+COPY --from=build --chown=root:root /src/src/capture/native/build/Release/packet_sender.node ./src/capture/native/build/Release/
 USER node
 ENV NODE_ENV=production
 VOLUME ["/var/lib/ghost-hunter"]

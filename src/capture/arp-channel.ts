@@ -30,8 +30,8 @@ export class ArpChannel {
     return () => this.handlers.delete(handler);
   }
 
-  inject(frame: Buffer): void {
-    this.source.inject(frame);
+  sendFrames(frames: Buffer, frameLength: number, count: number): void {
+    this.source.sendFrames(frames, frameLength, count);
   }
 
   stats(): CaptureStats {

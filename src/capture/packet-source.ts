@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** What the sweeper and the passive listener need from a capture session. */
 export interface PacketSource {
   readonly interfaceName: string;
   /** Frames are copies: safe to keep across awaits. `tsMs` is the kernel capture time (epoch ms). */
   onPacket(handler: (frame: Buffer, tsMs: number) => void): () => void;
-  inject(frame: Buffer): void;
+  /** Sends `count` ARP frames laid out back to back in `frames`, `frameLength` bytes each. */
+  sendFrames(frames: Buffer, frameLength: number, count: number): void;
   stats(): CaptureStats;
   close(): void;
 }
@@ -52,13 +55,47 @@ interface NativeSession {
   dispatch(buf: Buffer, header: Buffer): number;
   start_polling(): void;
   read_callback?: () => void;
-  inject(frame: Buffer): void;
   stats(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
   close(): void;
 }
 
 interface PcapBinding {
   PcapSession: new () => NativeSession;
+}
+
+/** Our batch sender, src/capture/native/packet_sender.c (built by `npm install`). */
+interface NativeSender {
+  open(iface: string): { fd: number; ifindex: number };
+  send(fd: number, ifindex: number, frames: Buffer, frameLength: number, count: number): number;
+  close(fd: number): void;
+}
+
+let sender: NativeSender | null = null;
+
+// The same path from src/capture (tsx) and dist/capture (compiled): both are two levels down.
+const SENDER_PATH = fileURLToPath(new URL('../../src/capture/native/build/Release/packet_sender.node', import.meta.url));
+
+function loadSender(): NativeSender {
+  if (sender) return sender;
+  try {
+    sender = createRequire(import.meta.url)(SENDER_PATH) as NativeSender;
+  } catch (err) {
+    throw new CaptureError(
+      `cannot load the packet sender (${SENDER_PATH}): ${(err as Error).message}. Install python3, make and g++, then run \`npm install\` again`,
+      'library',
+    );
+  }
+  return sender;
+}
+
+/** The interface's own MAC, to keep our requests out of the capture; null if unreadable. */
+function ownMac(iface: string): string | null {
+  try {
+    const mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
+    return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) ? mac : null;
+  } catch {
+    return null;
+  }
 }
 
 let binding: PcapBinding | null = null;
@@ -101,13 +138,13 @@ function loadBinding(): PcapBinding {
 // libpcap warns when an interface has no IPv4 netmask; that is harmless for ARP.
 const ignoreWarning = (): void => {};
 
-function classify(iface: string, err: Error): CaptureError {
+function classify(iface: string, err: Error, source = 'libpcap'): CaptureError {
   const msg = err.message;
   if (/permission|not permitted|EPERM/i.test(msg)) return new CaptureError(`${iface}: ${CAP_NET_RAW_HELP}`, 'permission');
-  if (/No such device|doesn't exist|does not exist|not up|SIOCGIFHWADDR|No such file/i.test(msg)) {
+  if (/No such device|doesn't exist|does not exist|not up|Network is down|SIOCGIFHWADDR|No such file/i.test(msg)) {
     return new CaptureError(`interface "${iface}" cannot be opened: ${msg}`, 'interface');
   }
-  return new CaptureError(`${iface}: libpcap: ${msg}`, 'other');
+  return new CaptureError(`${iface}: ${source}: ${msg}`, 'other');
 }
 
 /**
@@ -130,11 +167,21 @@ export function openPacketSource(iface: string, opts: OpenOptions = {}): PacketS
     const frame = Buffer.copyBytesFrom(buf, 0, Math.min(caplen, buf.length));
     for (const h of handlers) h(frame, tsMs);
   };
+  const native = loadSender();
+  let out: { fd: number; ifindex: number };
+  try {
+    out = native.open(iface);
+  } catch (err) {
+    throw classify(iface, err as Error, 'packet socket');
+  }
+  // Requests go out through our own socket, and Linux hands a frame to every packet socket but
+  // the one that sent it: without this filter the capture would see each of our requests.
+  const mac = ownMac(iface);
   const session = new PcapSession();
   try {
     session.open_live(
       iface,
-      opts.filter ?? 'arp',
+      opts.filter ?? (mac ? `arp and not ether src ${mac}` : 'arp'),
       // libpcap's immediate mode uses a TPACKET_V2 ring of fixed-size slots (~208 bytes each at
       // snap length 128), so 4 MiB hold ~19 000 frames: every reply of a full-rate /16 with
       // 10 000 live devices. The ring is allocated, zeroed and mapped up front: 32 MiB cost a
@@ -153,6 +200,7 @@ export function openPacketSource(iface: string, opts: OpenOptions = {}): PacketS
     };
     session.start_polling();
   } catch (err) {
+    native.close(out.fd);
     throw classify(iface, err as Error);
   }
   process.nextTick(session.read_callback); // frames queued before the poll handle started
@@ -162,12 +210,12 @@ export function openPacketSource(iface: string, opts: OpenOptions = {}): PacketS
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
-    inject(frame) {
+    sendFrames(frames, frameLength, count) {
       if (closed) throw new CaptureError(`${iface}: capture session is closed`, 'other');
       try {
-        session.inject(frame);
+        native.send(out.fd, out.ifindex, frames, frameLength, count);
       } catch (err) {
-        throw classify(iface, err as Error);
+        throw classify(iface, err as Error, 'packet socket');
       }
     },
     stats() {
@@ -179,6 +227,7 @@ export function openPacketSource(iface: string, opts: OpenOptions = {}): PacketS
       if (closed) return;
       closed = true;
       handlers.clear();
+      native.close(out.fd);
       // The binding's close() only calls pcap_breakloop: its libuv poll handle stays referenced
       // until another packet arrives, so the process would not exit by itself. Entry points
       // therefore end with process.exit() once their work is flushed.

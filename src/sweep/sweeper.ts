@@ -1,5 +1,5 @@
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import { ArpRequestBuilder, intToIpv4, ipv4ToInt } from '../arp/codec.js';
+import { ArpRequestBuilder, intToIpv4, ipv4ToInt, MIN_FRAME_LENGTH } from '../arp/codec.js';
 import type { ArpChannel } from '../capture/arp-channel.js';
 
 export interface SweepOptions {
@@ -129,10 +129,13 @@ class FirstAsks {
  * sweep (--trace-opt) and was redone after a deopt.
  */
 class RequestSender {
-  // One broadcast frame, rewritten in place for each target: inject() hands the frame to
-  // pcap_inject(), which copies it before returning, and a fresh 60-byte Buffer per request was
-  // most of a /16 sweep's garbage (and young-generation growth, i.e. RSS).
-  private readonly broadcastFrame: Buffer;
+  // One batch of frames, reused: each slot holds the broadcast request and only the target
+  // address is rewritten per request, so a sweep makes no garbage per request, and a whole burst
+  // leaves in one system call (sendmmsg in src/capture/native/packet_sender.c).
+  private readonly batch: Buffer;
+  private readonly template: Buffer;
+  private readonly unicastSlot: Uint8Array; // 1 where a unicast frame replaced the template
+  private filled = 0;
 
   constructor(
     private readonly channel: ArpChannel,
@@ -142,8 +145,12 @@ class RequestSender {
     private readonly sentAt: Float64Array,
     private readonly firstAsks: FirstAsks,
     private readonly unicast: ReadonlyMap<string, string> | undefined,
+    slots: number,
   ) {
-    this.broadcastFrame = builder.build(0);
+    this.template = builder.build(0);
+    this.batch = Buffer.alloc(slots * MIN_FRAME_LENGTH);
+    for (let s = 0; s < slots; s++) this.template.copy(this.batch, s * MIN_FRAME_LENGTH);
+    this.unicastSlot = new Uint8Array(slots);
   }
 
   /** Asks pending[from..to) that are still silent; returns the number of requests sent. */
@@ -152,24 +159,39 @@ class RequestSender {
     for (let k = from; k < to; k++) {
       const i = pending[k];
       if (this.answered[i]) continue; // a late reply arrived meanwhile
+      if (this.filled === this.unicastSlot.length) this.flush();
+      const slot = this.filled++;
+      const o = slot * MIN_FRAME_LENGTH;
       const ip = this.targets[i];
       const mac = this.unicast?.get(intToIpv4(ip));
-      let frame = this.broadcastFrame;
-      if (mac) frame = this.builder.build(ip, mac);
-      else {
+      if (mac) {
+        this.builder.build(ip, mac).copy(this.batch, o);
+        this.unicastSlot[slot] = 1;
+      } else {
+        if (this.unicastSlot[slot]) {
+          this.template.copy(this.batch, o);
+          this.unicastSlot[slot] = 0;
+        }
         // ARP target protocol address, byte by byte: no call that would box the number
-        frame[38] = ip >>> 24;
-        frame[39] = (ip >>> 16) & 255;
-        frame[40] = (ip >>> 8) & 255;
-        frame[41] = ip & 255;
+        this.batch[o + 38] = ip >>> 24;
+        this.batch[o + 39] = (ip >>> 16) & 255;
+        this.batch[o + 40] = (ip >>> 8) & 255;
+        this.batch[o + 41] = ip & 255;
       }
       const t = now();
       this.sentAt[i] = t;
       this.firstAsks.record(i, t);
-      this.channel.inject(frame);
       sent++;
     }
+    this.flush();
     return sent;
+  }
+
+  private flush(): void {
+    if (this.filled === 0) return;
+    const n = this.filled;
+    this.filled = 0;
+    this.channel.sendFrames(this.batch, MIN_FRAME_LENGTH, n);
   }
 }
 
@@ -305,7 +327,7 @@ export async function sweep(
 
   const burst = Math.max(1, opts.burst ?? 64);
   const rounds = 1 + Math.max(0, opts.retries);
-  const sender = new RequestSender(channel, builder, targets, answered, sentAt, firstAsks, opts.unicast);
+  const sender = new RequestSender(channel, builder, targets, answered, sentAt, firstAsks, opts.unicast, burst);
   const pendingBuffer = new Uint32Array(targets.length);
   let roundsRun = 0;
   try {

@@ -344,7 +344,7 @@ function fakeSource(): PacketSource & { push(f: Buffer): void } {
     push(f) {
       handler?.(f, 0);
     },
-    inject() {
+    sendFrames() {
       throw new Error('fake source does not send');
     },
     stats: () => ({ received: 0, dropped: 0, interfaceDropped: 0 }),

@@ -93,7 +93,7 @@ for (let i = 0; i < count; i++) {
     const spa = inLab();
     frame = arp({ sha, spa, tpa: spa });
   }
-  src.inject(frame);
+  src.sendFrames(frame, frame.length, 1);
   sent++;
   if (i % 500 === 499) await new Promise((r) => setTimeout(r, 5));
 }

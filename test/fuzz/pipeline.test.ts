@@ -22,7 +22,7 @@ function fakeSource(): PacketSource {
   return {
     interfaceName: 'fuzz0',
     onPacket: () => () => {},
-    inject: () => {},
+    sendFrames: () => {},
     stats: () => ({ received: 0, dropped: 0, interfaceDropped: 0 }),
     close: () => {},
   };

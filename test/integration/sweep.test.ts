@@ -192,8 +192,9 @@ describe('ghost-hunter sweep CLI in a lab', () => {
         src.onPacket((f) => {
           const p = decodeArp(f);
           if (isDecodeError(p) || p.op !== 'request' || p.targetIp !== ${JSON.stringify(dev.ip)}) return;
-          setTimeout(() => src.inject(buildArpFrame({ op: 'reply', ethDst: p.senderMac, senderMac: ${JSON.stringify(dev.mac)},
-            senderIp: p.targetIp, targetMac: p.senderMac, targetIp: p.senderIp })), 250);
+          const reply = buildArpFrame({ op: 'reply', ethDst: p.senderMac, senderMac: ${JSON.stringify(dev.mac)},
+            senderIp: p.targetIp, targetMac: p.senderMac, targetIp: p.senderIp });
+          setTimeout(() => src.sendFrames(reply, reply.length, 1), 250);
         });
         process.stdout.write('ready\\n');
       `;
@@ -219,6 +220,21 @@ describe('ghost-hunter sweep CLI in a lab', () => {
       } finally {
         responder.kill();
       }
+    }));
+
+  it('a full device queue (a rate-0 sweep through a 1 Mbit/s link) slows the sweep down instead of failing it', () =>
+    lab$(200, { cidr: '198.18.0.0/22' }, async (lab) => {
+      // A token bucket with room for ~40 frames: a burst of requests overflows it, and the kernel
+      // refuses the rest with ENOBUFS until it drains.
+      const tbf = await lab.exec(['tc', 'qdisc', 'replace', 'dev', lab.scannerIf, 'root', 'tbf', 'rate', '1mbit', 'burst', '1600', 'limit', '3000']);
+      assert.equal(tbf.code, 0, tbf.stderr);
+      const j = await sweepJson(lab, '198.18.0.0/22', ['--rate', '0', '--retries', '0']);
+      assert.deepEqual(pairs(j.devices.filter((d) => !d.self)), pairs(lab.devices()));
+      assert.equal(j.stats.requests_sent, 1022, 'every address of the /22 but the network and broadcast address');
+      const q = await lab.exec(['tc', '-s', 'qdisc', 'show', 'dev', lab.scannerIf]);
+      console.log(`  ${q.stdout.replace(/\s+/g, ' ').trim()}`);
+      const sent = Number(/Sent \d+ bytes (\d+) pkt/.exec(q.stdout)?.[1]);
+      assert.ok(sent >= 1022, `every request left through the queue: ${q.stdout}`);
     }));
 
   it('bad interface, bad CIDR, too-large sweep, down link: non-zero exit and exactly one clear line', () =>

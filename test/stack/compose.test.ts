@@ -98,6 +98,8 @@ test('Dockerfile: multi-stage, non-root, CAP_NET_RAW as a file capability on nod
   assert.match(df, /setcap cap_net_raw\+ep/);
   assert.match(df, /^ENTRYPOINT \["node", "\/app\/dist\/cli\.js"\]$/m);
   assert.match(df, /COPY --from=build/);
+  // dist/capture/packet-source.js loads ../../src/capture/native/build/Release/packet_sender.node
+  assert.match(df, /^COPY --from=build \S+ \/src\/src\/capture\/native\/build\/Release\/packet_sender\.node \.\/src\/capture\/native\/build\/Release\/$/m);
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
   for (const p of ['node_modules', '.git', 'alertmanager/secrets']) assert.match(ignore, new RegExp(`^${p.replace('.', '\\.')}$`, 'm'));
 });
