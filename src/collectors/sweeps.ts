@@ -10,7 +10,7 @@ export function registerSweepCollector(registry: Registry, state: ExporterState)
       return value === null ? [] : [{ labels: { interface: w.name }, value }];
     });
   const metrics: [string, 'gauge' | 'counter', string, (s: WorkerStats) => number | null][] = [
-    ['ghosthunter_up', 'gauge', '1 if the last sweep of the interface succeeded.', (s) => (s.up ? 1 : 0)],
+    ['ghosthunter_up', 'gauge', '1 if the last sweep of the interface succeeded; 0 if it failed or none has ended yet.', (s) => (s.up ? 1 : 0)],
     ['ghosthunter_sweeps_total', 'counter', 'Sweeps started.', (s) => s.sweeps],
     ['ghosthunter_sweep_errors_total', 'counter', 'Sweeps that failed.', (s) => s.errors],
     ['ghosthunter_sweeps_slow_total', 'counter', 'Sweeps that took longer than scan.interval.', (s) => s.slow],

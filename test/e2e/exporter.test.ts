@@ -274,6 +274,9 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
       assert.equal(value(m, 'ghosthunter_events_total', { kind: 'new_device' }), lab.devices().length);
       assert.equal(value(m, 'ghosthunter_sweep_addresses'), 0, 'the first sweep has not ended');
       assert.equal(value(m, 'ghosthunter_sweep_duration_seconds'), 0);
+      // What GhostHunterSweepsFailing relies on: not up yet, but nothing failed either.
+      assert.equal(value(m, 'ghosthunter_up'), 0);
+      assert.equal(value(m, 'ghosthunter_sweep_errors_total'), 0);
     } finally {
       assert.equal(await exporter.stop('SIGTERM'), 0, exporter.logs());
     }
