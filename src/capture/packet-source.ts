@@ -88,14 +88,23 @@ function loadSender(): NativeSender {
   return sender;
 }
 
-/** The interface's own MAC, to keep our requests out of the capture; null if unreadable. */
-function ownMac(iface: string): string | null {
+/**
+ * The capture filter: ARP, minus the requests this interface sends itself. Requests go out
+ * through our own socket, and Linux hands a frame to every packet socket but the one that sent
+ * it, so without the exclusion the capture would see each of our requests. Only frames that
+ * carry the interface's MAC as both Ethernet source and ARP sender are left out: a spoofer that
+ * borrows our MAC for the Ethernet header alone stays visible.
+ */
+export function captureFilter(iface: string): string {
+  let mac: string;
   try {
-    const mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
-    return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) ? mac : null;
+    mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
   } catch {
-    return null;
+    return 'arp';
   }
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) return 'arp';
+  const hex = mac.replace(/:/g, '');
+  return `arp and not (ether src ${mac} and arp[6:2] = 1 and arp[8:4] = 0x${hex.slice(0, 8)} and arp[12:2] = 0x${hex.slice(8)})`;
 }
 
 let binding: PcapBinding | null = null;
@@ -174,14 +183,11 @@ export function openPacketSource(iface: string, opts: OpenOptions = {}): PacketS
   } catch (err) {
     throw classify(iface, err as Error, 'packet socket');
   }
-  // Requests go out through our own socket, and Linux hands a frame to every packet socket but
-  // the one that sent it: without this filter the capture would see each of our requests.
-  const mac = ownMac(iface);
   const session = new PcapSession();
   try {
     session.open_live(
       iface,
-      opts.filter ?? (mac ? `arp and not ether src ${mac}` : 'arp'),
+      opts.filter ?? captureFilter(iface),
       // libpcap's immediate mode uses a TPACKET_V2 ring of fixed-size slots (~208 bytes each at
       // snap length 128), so 4 MiB hold ~19 000 frames: every reply of a full-rate /16 with
       // 10 000 live devices. The ring is allocated, zeroed and mapped up front: 32 MiB cost a

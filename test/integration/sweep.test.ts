@@ -222,6 +222,59 @@ describe('ghost-hunter sweep CLI in a lab', () => {
       }
     }));
 
+  it("the capture leaves out only our own requests: a spoofer using the scanner's MAC as Ethernet source stays visible", () =>
+    lab$(2, { cidr: '198.18.0.0/24' }, async (lab) => {
+      const mod = (p: string) => JSON.stringify(fileURLToPath(new URL(`../../src/${p}`, import.meta.url)));
+      const capture = spawn(
+        'ip',
+        ['netns', 'exec', lab.scannerNs, process.execPath, '--import', 'tsx', '--input-type=module', '--eval', `
+          const { openPacketSource } = await import(${mod('capture/packet-source.ts')});
+          const { decodeArp } = await import(${mod('arp/codec.ts')});
+          const src = openPacketSource(${JSON.stringify(lab.scannerIf)});
+          src.onPacket((f) => { const p = decodeArp(f); process.stdout.write(JSON.stringify({ op: p.op, senderMac: p.senderMac, senderIp: p.senderIp }) + '\\n'); });
+          process.stdout.write('ready\\n');
+          setTimeout(() => process.exit(0), 60_000);
+        `],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const lines: string[] = [];
+      const rl = createInterface({ input: capture.stdout });
+      rl.on('line', (l) => lines.push(l));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          rl.once('line', () => resolve());
+          capture.once('close', (c) => reject(new Error(`capture exited ${c}`)));
+        });
+        const us = lab.scannerMac;
+        const other = '02:66:00:00:00:01';
+        const frames = [
+          { op: 'reply', ethSrc: us, senderMac: other, senderIp: '198.18.0.77', targetMac: us, targetIp: lab.scannerIp }, // spoofed header
+          { op: 'request', ethSrc: us, senderMac: us, senderIp: lab.scannerIp, targetIp: '198.18.0.78' }, // exactly one of ours
+          { op: 'request', ethSrc: other, senderMac: other, senderIp: '198.18.0.79', targetIp: '198.18.0.80' }, // someone else
+        ];
+        const send = await lab.exec(
+          [process.execPath, '--import', 'tsx', '--input-type=module', '--eval', `
+            const { openPacketSource } = await import(${mod('capture/packet-source.ts')});
+            const { buildArpFrame } = await import(${mod('arp/codec.ts')});
+            const src = openPacketSource(${JSON.stringify(lab.devicesIf)});
+            for (const f of ${JSON.stringify(frames)}) { const b = buildArpFrame(f); src.sendFrames(b, b.length, 1); }
+            process.exit(0);
+          `],
+          { ns: 'devices', timeoutMs: 30_000 },
+        );
+        assert.equal(send.code, 0, send.stderr);
+        const seen = () => lines.slice(1).map((l) => JSON.parse(l) as { op: string; senderMac: string; senderIp: string });
+        for (let i = 0; i < 50 && seen().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 300)); // time for a frame that should not be there
+        assert.deepEqual(
+          seen().map((p) => `${p.op} ${p.senderMac} ${p.senderIp}`).sort(),
+          [`reply ${other} 198.18.0.77`, `request ${other} 198.18.0.79`],
+        );
+      } finally {
+        capture.kill();
+      }
+    }));
+
   it('a full device queue (a rate-0 sweep through a 1 Mbit/s link) slows the sweep down instead of failing it', () =>
     lab$(200, { cidr: '198.18.0.0/22' }, async (lab) => {
       // A token bucket with room for ~40 frames: a burst of requests overflows it, and the kernel
