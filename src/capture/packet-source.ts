@@ -95,7 +95,7 @@ function loadSender(): NativeSender {
  * carry the interface's MAC as both Ethernet source and ARP sender are left out: a spoofer that
  * borrows our MAC for the Ethernet header alone stays visible.
  */
-export function captureFilter(iface: string): string {
+function captureFilter(iface: string): string {
   let mac: string;
   try {
     mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
