@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { interfaceMac } from '../net/interfaces.js';
 
 /** What the sweeper and the passive listener need from a capture session. */
 export interface PacketSource {
@@ -64,7 +64,7 @@ interface PcapBinding {
 }
 
 /** Our batch sender, src/capture/native/packet_sender.c (built by `npm install`). */
-interface NativeSender {
+export interface NativeSender {
   open(iface: string): { fd: number; ifindex: number };
   send(fd: number, ifindex: number, frames: Buffer, frameLength: number, count: number): number;
   close(fd: number): void;
@@ -75,7 +75,7 @@ let sender: NativeSender | null = null;
 // The same path from src/capture (tsx) and dist/capture (compiled): both are two levels down.
 const SENDER_PATH = fileURLToPath(new URL('../../src/capture/native/build/Release/packet_sender.node', import.meta.url));
 
-function loadSender(): NativeSender {
+export function loadSender(): NativeSender {
   if (sender) return sender;
   try {
     sender = createRequire(import.meta.url)(SENDER_PATH) as NativeSender;
@@ -96,13 +96,8 @@ function loadSender(): NativeSender {
  * borrows our MAC for the Ethernet header alone stays visible.
  */
 function captureFilter(iface: string): string {
-  let mac: string;
-  try {
-    mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
-  } catch {
-    return 'arp';
-  }
-  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) return 'arp';
+  const mac = interfaceMac(iface);
+  if (!mac || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) return 'arp';
   const hex = mac.replace(/:/g, '');
   return `arp and not (ether src ${mac} and arp[6:2] = 1 and arp[8:4] = 0x${hex.slice(0, 8)} and arp[12:2] = 0x${hex.slice(8)})`;
 }

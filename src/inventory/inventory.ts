@@ -88,7 +88,7 @@ export class Inventory {
    * cannot hide the devices the user cares about; the cap bounds the unknown ones.
    */
   private admit(mac: string): boolean {
-    if (this.devices.size < this.opts.maxDevices || this.opts.known.has(mac)) return true;
+    if (!this.full || this.opts.known.has(mac)) return true;
     let oldest: Device | null = null;
     for (const d of this.devices.values()) {
       if (d.present || this.opts.known.has(d.mac)) continue;
@@ -99,7 +99,7 @@ export class Inventory {
       return false;
     }
     this.forget(oldest.mac);
-    return this.devices.size < this.opts.maxDevices || this.admit(mac);
+    return !this.full || this.admit(mac);
   }
 
   private forget(mac: string): void {

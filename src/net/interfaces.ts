@@ -29,6 +29,11 @@ function validName(name: string): boolean {
   return name.length > 0 && name.length < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
 }
 
+/** The interface's MAC as the kernel shows it (lower case), or null if there is no such interface. */
+export function interfaceMac(name: string): string | null {
+  return validName(name) ? (readSys(name, 'address')?.toLowerCase() ?? null) : null;
+}
+
 /** IPv4 addresses and MAC of one interface, with a one-line error when it cannot be used. */
 export function describeInterface(name: string): InterfaceInfo {
   const all = networkInterfaces();
@@ -39,7 +44,7 @@ export function describeInterface(name: string): InterfaceInfo {
       `interface "${name}" does not exist` + (known.length ? ` (available: ${known.join(', ')})` : ''),
     );
   }
-  const mac = (readSys(name, 'address') ?? entries?.[0]?.mac ?? '').toLowerCase();
+  const mac = interfaceMac(name) ?? (entries?.[0]?.mac ?? '').toLowerCase();
   if (readSys(name, 'type') !== null && readSys(name, 'type') !== '1') {
     throw new InterfaceError(`interface "${name}" is not an Ethernet interface; ARP sweeps need Ethernet`);
   }

@@ -2,17 +2,9 @@
 // checks and errors, without sending anything (live sending is covered by the lab tests).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadSender } from '../../src/capture/packet-source.js';
 
-interface NativeSender {
-  open(iface: string): { fd: number; ifindex: number };
-  send(fd: number, ifindex: number, frames: Buffer, frameLength: number, count: number): number;
-  close(fd: number): void;
-}
-
-const path = fileURLToPath(new URL('../../src/capture/native/build/Release/packet_sender.node', import.meta.url));
-const native = createRequire(import.meta.url)(path) as NativeSender;
+const native = loadSender();
 
 describe('packet sender addon', () => {
   it('open: a name that is no interface gives ENODEV naming it; a bad argument is a TypeError', () => {
