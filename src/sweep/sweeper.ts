@@ -153,13 +153,20 @@ class RequestSender {
     this.unicastSlot = new Uint8Array(slots);
   }
 
-  /** Asks pending[from..to) that are still silent; returns the number of requests sent. */
+  /**
+   * Asks pending[from..to) that are still silent; returns the number of requests sent. A batch
+   * leaves in one system call, so its requests share one send time (one clock read per batch).
+   */
   send(pending: Uint32Array, from: number, to: number): number {
     let sent = 0;
+    let t = now();
     for (let k = from; k < to; k++) {
       const i = pending[k];
       if (this.answered[i]) continue; // a late reply arrived meanwhile
-      if (this.filled === this.unicastSlot.length) this.flush();
+      if (this.filled === this.unicastSlot.length) {
+        this.flush();
+        t = now();
+      }
       const slot = this.filled++;
       const o = slot * MIN_FRAME_LENGTH;
       const ip = this.targets[i];
@@ -178,7 +185,6 @@ class RequestSender {
         this.batch[o + 40] = (ip >>> 8) & 255;
         this.batch[o + 41] = ip & 255;
       }
-      const t = now();
       this.sentAt[i] = t;
       this.firstAsks.record(i, t);
       sent++;
