@@ -24,6 +24,9 @@ export interface WorkerStats {
   errors: number;
   slow: number;
   up: boolean;
+  /** A sweep of the interface is in progress. */
+  running: boolean;
+  lastStartTs: number | null; // epoch ms, start of the latest sweep
   lastDurationSeconds: number;
   lastAddresses: number;
   lastSuccessTs: number | null; // epoch ms
@@ -44,6 +47,8 @@ export class InterfaceWorker {
     errors: 0,
     slow: 0,
     up: false,
+    running: false,
+    lastStartTs: null,
     lastDurationSeconds: 0,
     lastAddresses: 0,
     lastSuccessTs: null,
@@ -57,7 +62,6 @@ export class InterfaceWorker {
   private channel: ArpChannel | null = null;
   private info: InterfaceInfo | null = null;
   private readonly scheduler: Scheduler;
-  private sweeping = false;
   private flushTimer: NodeJS.Timeout | null = null;
   onSweep: ((record: SweepRecord) => void) | null = null;
   /** Host ranges of the swept subnets; derived from config and interface, reset when either changes. */
@@ -106,7 +110,7 @@ export class InterfaceWorker {
   observeArp(p: ArpPacket, tsMs: number): void {
     if (!this.cfg.scan.passive || p.senderMac === this.info?.mac) return;
     // Replies to our own requests are the sweep's business.
-    if (this.sweeping && p.op === 'reply' && p.targetMac === this.info?.mac) return;
+    if (this.stats.running && p.op === 'reply' && p.targetMac === this.info?.mac) return;
     if (p.senderIp === '0.0.0.0' || !this.inSubnet(p.senderIp)) return;
     this.record(this.inventory.observePassive(p.senderMac, p.senderIp, Math.min(tsMs, Date.now())));
   }
@@ -261,7 +265,8 @@ export class InterfaceWorker {
     return tracer.startActiveSpan('ghosthunter.sweep', { root: true, attributes: { 'ghosthunter.interface': this.name } }, async (span) => {
       const started = performance.now();
       this.stats.sweeps++;
-      this.sweeping = true;
+      this.stats.running = true;
+      this.stats.lastStartTs = Date.now();
       try {
         const info = describeInterface(this.name);
         const own = info.addresses[0]?.address;
@@ -330,7 +335,7 @@ export class InterfaceWorker {
         // A vanished or downed interface leaves a dead capture session: open a fresh one next time.
         if (!(err instanceof CaptureError && err.kind === 'permission')) this.closeChannel();
       } finally {
-        this.sweeping = false;
+        this.stats.running = false;
         span.end();
       }
     });

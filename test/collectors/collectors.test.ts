@@ -70,7 +70,7 @@ function known(mac: string, extra: Partial<KnownDeviceConfig> = {}): [string, Kn
 }
 
 function stats(extra: Partial<WorkerStats> = {}): WorkerStats {
-  return { sweeps: 0, errors: 0, slow: 0, up: false, lastDurationSeconds: 0, lastAddresses: 0, lastSuccessTs: null, requestsSent: 0, replies: 0, lastError: null, ...extra };
+  return { sweeps: 0, errors: 0, slow: 0, up: false, running: false, lastStartTs: null, lastDurationSeconds: 0, lastAddresses: 0, lastSuccessTs: null, requestsSent: 0, replies: 0, lastError: null, ...extra };
 }
 
 function fakeWorker(name: string, inventory: Inventory, s: WorkerStats, counts: Partial<Record<EventKind, number>> = {}, bogus: [string, number][] = []): InterfaceWorker {
@@ -105,8 +105,8 @@ function scenario() {
   eth1.applySweep([{ ip: '198.18.5.5', mac: '00:16:3e:00:05:05', rttMs: 3 }, { ip: '198.18.5.5', mac: '00:16:3e:00:05:06', rttMs: 4 }], T0);
 
   const workers = [
-    fakeWorker('eth0', eth0, stats({ sweeps: 10, errors: 1, slow: 2, up: true, lastDurationSeconds: 1.5, lastAddresses: 254, lastSuccessTs: T0 + 5000, requestsSent: 600, replies: 40 }), { new_device: 4, device_gone: 1 }, [['truncated', 3], ['bad_opcode', 1]]),
-    fakeWorker('eth1', eth1, stats({ sweeps: 1, errors: 1 }), { new_device: 2, ip_conflict: 1 }),
+    fakeWorker('eth0', eth0, stats({ sweeps: 10, errors: 1, slow: 2, up: true, running: true, lastStartTs: T0 + 6000, lastDurationSeconds: 1.5, lastAddresses: 254, lastSuccessTs: T0 + 5000, requestsSent: 600, replies: 40 }), { new_device: 4, device_gone: 1 }, [['truncated', 3], ['bad_opcode', 1]]),
+    fakeWorker('eth1', eth1, stats({ sweeps: 1, errors: 1, lastStartTs: T0 }), { new_device: 2, ip_conflict: 1 }),
   ];
   const state: ExporterState = {
     workers: () => workers,
@@ -201,6 +201,10 @@ describe('collectors', () => {
     assert.equal(sample(f, 'ghosthunter_sweep_addresses', eth0), 254);
     assert.equal(sample(f, 'ghosthunter_last_sweep_success_timestamp_seconds', eth0), (T0 + 5000) / 1000);
     assert.equal(sample(f, 'ghosthunter_last_sweep_success_timestamp_seconds', { interface: 'eth1' }), undefined, 'never succeeded: no series');
+    assert.equal(sample(f, 'ghosthunter_sweep_running', eth0), 1);
+    assert.equal(sample(f, 'ghosthunter_sweep_running', { interface: 'eth1' }), 0);
+    assert.equal(sample(f, 'ghosthunter_last_sweep_start_timestamp_seconds', eth0), (T0 + 6000) / 1000);
+    assert.equal(sample(f, 'ghosthunter_last_sweep_start_timestamp_seconds', { interface: 'eth1' }), T0 / 1000);
     assert.equal(sample(f, 'ghosthunter_arp_requests_sent_total', eth0), 600);
     assert.equal(sample(f, 'ghosthunter_arp_replies_received_total', eth0), 40);
 

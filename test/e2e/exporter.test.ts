@@ -264,6 +264,7 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
     const dir = tempDir('first-sweep');
     // The lab's devices sit at the bottom of the /16: asked in the first second of a ~3 minute pass.
     const cfg = writeConfig(dir, `interfaces: [{name: ${lab.scannerIf}, cidrs: [198.18.0.0/16]}]\nstorage: {path: ${join(dir, 'data')}}\n`);
+    const startedAt = Date.now() / 1000;
     const exporter = startExporter(lab, [`--config.file=${cfg}`]);
     try {
       const m = await waitFor('the lab devices on /metrics', async () => {
@@ -277,6 +278,10 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
       // What GhostHunterSweepsFailing relies on: not up yet, but nothing failed either.
       assert.equal(value(m, 'ghosthunter_up'), 0);
       assert.equal(value(m, 'ghosthunter_sweep_errors_total'), 0);
+      // What GhostHunterSweepHung relies on: the running sweep and when it started.
+      assert.equal(value(m, 'ghosthunter_sweep_running'), 1);
+      const start = value(m, 'ghosthunter_last_sweep_start_timestamp_seconds')!;
+      assert.ok(start >= Math.floor(startedAt) && start <= Date.now() / 1000, `sweep start ${start}, exporter started ${startedAt}`);
     } finally {
       assert.equal(await exporter.stop('SIGTERM'), 0, exporter.logs());
     }
