@@ -331,12 +331,12 @@ function exporterHealth(): dashboard.DashboardBuilder {
         .withTarget(range('A', `ghosthunter_config_last_reload_successful{${SEL_INSTANCE}}`, '{{site}} ({{instance}})')),
     )
     .withPanel(
-      graph('Sweep duration', 'Duration of the last completed sweep of each interface, and how long the sweep now running has been going (GhostHunterSweepHung fires after 30 minutes).')
+      graph('Sweep duration', 'Duration of the last completed sweep of each interface, and how long the sweep now running has been going, 0 between sweeps (GhostHunterSweepHung fires after 30 minutes).')
         .unit('s')
         .min(0)
         .withTarget(range('A', `ghosthunter_sweep_duration_seconds{${SEL}}`, LEGEND))
         .withTarget(
-          range('B', `(time() - ghosthunter_last_sweep_start_timestamp_seconds{${SEL}}) and ghosthunter_sweep_running{${SEL}} == 1`, `running ${LEGEND}`),
+          range('B', `(time() - ghosthunter_last_sweep_start_timestamp_seconds{${SEL}}) * ghosthunter_sweep_running{${SEL}}`, `running ${LEGEND}`),
         ),
     )
     .withPanel(
