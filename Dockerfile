@@ -17,6 +17,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+COPY scripts ./scripts
 # npm ci builds the native modules (pcap, better-sqlite3, our packet sender in src/capture/native)
 # and runs `prepare` (npm run build).
 RUN npm ci && npm prune --omit=dev && npm cache clean --force

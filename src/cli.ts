@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     case 'sweep':
       // A one-shot sweep needs well under a second of CPU: TurboFan's background compiles cost
       // more CPU than its code saves, and the compiler adds ~6 MB to peak RSS (a /16 went over
-      // the 60 MB target; README, Performance). Costs ~10 % of wall time on a /16.
+      // the 60 MB target; bench/RESULTS.md). Costs ~10 % of wall time on a /16.
       setFlagsFromString('--no-opt');
       return (await import('./commands/sweep.js')).runSweepCommand(rest);
     case 'lab':

@@ -33,7 +33,7 @@ function envList(v: string | undefined): string[] {
 /**
  * Tracing is on when the config (telemetry.otlp) or flag asks for it, or a standard OTLP endpoint
  * variable is set. telemetry.otlp_endpoint alone only says where, so `otlp: false` with an
- * endpoint filled in (as in the README's annotated config) stays off.
+ * endpoint filled in (as in the annotated config of docs/configuration.md) stays off.
  */
 export function telemetryWanted(cfg: Config, flag: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   if (envTrue(env.OTEL_SDK_DISABLED)) return false;

@@ -95,7 +95,7 @@ export async function runExporter(argv: string[]): Promise<number> {
     process.stdout.write(`${configFile ?? '(built-in defaults)'}: configuration is valid\n`);
     return 0;
   }
-  if (process.getuid?.() === 0) log.warn('running as root; only CAP_NET_RAW is needed (see README, "Running without root")');
+  if (process.getuid?.() === 0) log.warn('running as root; only CAP_NET_RAW is needed (see docs/configuration.md, "Running without root")');
 
   const telemetry = await startTelemetry(cfg, values.otel ?? false, log);
   let runtime: ExporterRuntime;

@@ -56,7 +56,7 @@ describe('vendorOf', () => {
 });
 
 describe('vendorLookup (one-shot sweeps: binary search in the compact table)', () => {
-  // The table `npm run build` writes to dist/oui.tsv (src/arp/build-oui-table.mjs).
+  // The table `npm run build` writes to dist/oui.tsv (scripts/build-oui-table.mjs).
   const lines = Object.keys(oui)
     .sort()
     .map((prefix) => `${prefix}\t${org(prefix)}`);

@@ -1,4 +1,4 @@
-// /metrics as rendered from the exporter's state: names, types and labels match the README's
+// /metrics as rendered from the exporter's state: names, types and labels match the metrics reference's
 // metrics reference, values follow the inventory, and `promtool check metrics` is silent.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,14 +17,13 @@ const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;
 const PROMTOOL = '/usr/bin/promtool';
 
-// ---- the README's metrics reference -------------------------------------------------------
+// ---- the metrics reference (docs/metrics.md) -------------------------------------------------------
 interface Documented {
   type: string;
   labels: string[];
 }
 function readmeMetrics(): Map<string, Documented> {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('<!-- section:metrics -->'), readme.indexOf('<!-- /section:metrics -->'));
+  const section = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
   const out = new Map<string, Documented>();
   for (const m of section.matchAll(/^\| `(ghosthunter_[a-z_]+)` \| (\w+) \|\s*([^|]*?)\s*\|/gm)) {
     out.set(m[1], { type: m[2], labels: m[3].split(',').map((s) => s.trim()).filter(Boolean).sort() });
@@ -130,14 +129,14 @@ const sample = (f: Map<string, Family>, name: string, labels: Record<string, str
   f.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
 describe('collectors', () => {
-  it('every exported ghosthunter_* metric matches the README (type and labels), and every documented one is exported', async () => {
+  it('every exported ghosthunter_* metric matches docs/metrics.md (type and labels), and every documented one is exported', async () => {
     const { state } = scenario();
     const families = parseExposition(await render(buildRegistry(state, { processMetrics: false })));
     const documented = readmeMetrics();
-    assert.ok(documented.size > 30, 'the README table was found');
+    assert.ok(documented.size > 30, 'the docs/metrics.md table was found');
     for (const [name, f] of families) {
       const doc = documented.get(name);
-      assert.ok(doc, `${name} is exported but not in the README`);
+      assert.ok(doc, `${name} is exported but not in docs/metrics.md`);
       assert.equal(f.type, doc.type, `${name}: type`);
       assert.ok(f.help.length > 10, `${name}: help text`);
       for (const s of f.samples) assert.deepEqual(Object.keys(s.labels).sort(), doc.labels, `${name}: labels`);

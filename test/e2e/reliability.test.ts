@@ -664,7 +664,7 @@ describe('privileges: CAP_NET_RAW and nothing else', { timeout: 120_000 }, () =>
   });
 
   test('the shipped systemd unit verifies and grants only CAP_NET_RAW inside a sandbox', () => {
-    const unit = join(REPO, 'src/deploy/ghost-hunter.service');
+    const unit = join(REPO, 'deploy/ghost-hunter.service');
     const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const text = readFileSync(unit, 'utf8');

@@ -146,7 +146,7 @@ const newDevice = (status: 'firing' | 'resolved') =>
     {
       summary: 'New unknown device dc:a6:32:00:00:01 (198.18.0.23) on eth0',
       description: 'MAC dc:a6:32:00:00:01 joined eth0.',
-      runbook_url: 'https://github.com/ghost-hunter/ghost-hunter/blob/main/README.md#runbook-ghosthunternewunknowndevice',
+      runbook_url: 'https://github.com/ghost-hunter/ghost-hunter/blob/main/docs/runbooks.md#ghosthunternewunknowndevice',
     },
   );
 
@@ -159,7 +159,7 @@ test('Slack and email templates show the device name, MAC, IP and vendor, the ru
     emailHtml: render('ghosthunter.email.html', data, 'html'),
   };
   for (const [name, out] of Object.entries(outputs)) {
-    for (const part of ['pi-kitchen', 'dc:a6:32:00:00:01', '198.18.0.23', 'Raspberry Pi Trading Ltd', '#runbook-ghosthunternewunknowndevice', dashboard]) {
+    for (const part of ['pi-kitchen', 'dc:a6:32:00:00:01', '198.18.0.23', 'Raspberry Pi Trading Ltd', 'docs/runbooks.md#ghosthunternewunknowndevice', dashboard]) {
       assert.ok(out.includes(part), `${name} lacks ${part}:\n${out}`);
     }
   }

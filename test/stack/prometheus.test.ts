@@ -1,6 +1,7 @@
 // Prometheus side of the bundled stack: rules and configs pass promtool, every alert is
 // unit-tested firing and not firing, carries severity/summary/description and a runbook
-// link to a README heading, and only uses metrics the exporter documents.
+// link to its heading in docs/runbooks.md (that the heading exists: test/docs/links.test.ts), and
+// only uses metrics the exporter documents.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { githubSlug } from '../helpers/markdown.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROM = join(ROOT, 'prometheus');
@@ -15,7 +17,7 @@ const RULE_FILES = ['ghost-hunter.rules.yml', 'ghost-hunter.alerts.yml'].map((f)
 const TEST_FILES = readdirSync(join(PROM, 'tests'))
   .filter((f) => f.endsWith('.test.yml'))
   .map((f) => join(PROM, 'tests', f));
-const RUNBOOK_BASE = 'https://github.com/ghost-hunter/ghost-hunter/blob/main/README.md#';
+const RUNBOOK_BASE = 'https://github.com/ghost-hunter/ghost-hunter/blob/main/docs/runbooks.md#';
 
 function run(cmd: string, args: string[], cwd = ROOT): { code: number | null; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -38,15 +40,6 @@ function rules(): Rule[] {
   );
 }
 const alerts = () => rules().filter((r) => r.alert);
-
-/** GitHub's heading anchors: lower-case, punctuation dropped, spaces to dashes. */
-export function githubSlug(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
 
 test('promtool check rules is clean', () => {
   const r = run('promtool', ['check', 'rules', ...RULE_FILES]);
@@ -109,7 +102,7 @@ test('every alert is named GhostHunter*, has a severity, summary, description an
     assert.match(a.alert!, /^GhostHunter[A-Z][A-Za-z]+$/);
     assert.ok(['critical', 'warning', 'info'].includes(a.labels?.severity ?? ''), `${a.alert} severity`);
     assert.ok(a.annotations?.summary && a.annotations.description, `${a.alert} summary/description`);
-    assert.equal(a.annotations?.runbook_url, RUNBOOK_BASE + githubSlug(`Runbook: ${a.alert}`), `${a.alert} runbook_url`);
+    assert.equal(a.annotations?.runbook_url, RUNBOOK_BASE + githubSlug(a.alert!), `${a.alert} runbook_url`);
   }
   const sev = Object.fromEntries(list.map((a) => [a.alert, a.labels!.severity]));
   for (const name of ['GhostHunterIPConflict', 'GhostHunterGatewayMACChanged', 'GhostHunterCriticalDeviceGone', 'GhostHunterExporterDown']) {
@@ -146,23 +139,14 @@ test('every alert has a unit test where it fires and one where it stays quiet', 
   }
 });
 
-test('rules only use metrics from the README metrics reference or recording rules', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const documented = new Set([...readme.matchAll(/^\| `(ghosthunter_[a-z_]+)` \|/gm)].map((m) => m[1]));
-  assert.ok(documented.size > 20, 'README metrics table found');
+test('rules only use metrics from the metrics reference (docs/metrics.md) or recording rules', () => {
+  const reference = readFileSync(join(ROOT, 'docs', 'metrics.md'), 'utf8');
+  const documented = new Set([...reference.matchAll(/^\| `(ghosthunter_[a-z_]+)` \|/gm)].map((m) => m[1]));
+  assert.ok(documented.size > 20, 'metrics table found in docs/metrics.md');
   for (const r of rules()) {
     const text = [r.expr, ...Object.values(r.annotations ?? {})].join('\n');
     for (const m of text.matchAll(/(?<![:\w])(ghosthunter_[a-z_]+)/g)) {
-      assert.ok(documented.has(m[1]), `${r.alert ?? r.record} uses ${m[1]}, not in the README metrics table`);
+      assert.ok(documented.has(m[1]), `${r.alert ?? r.record} uses ${m[1]}, not in the metrics table of docs/metrics.md`);
     }
-  }
-});
-
-test('README has a runbook section for every alert', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => githubSlug(m[1])));
-  for (const a of alerts()) {
-    const anchor = a.annotations!.runbook_url!.slice(RUNBOOK_BASE.length);
-    assert.ok(anchors.has(anchor), `README.md has no heading for #${anchor} (merge .tmp/readme-stack.md)`);
   }
 });
