@@ -12,8 +12,9 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { availableParallelism } from 'node:os';
 import { stripVTControlCharacters } from 'node:util';
 import { delimiter, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARALLEL = Math.max(2, availableParallelism());
 const LAB_TOOLS = ['ip', 'tc', 'nft', 'sysctl', 'arp-scan', 'setpriv', 'curl'];
 

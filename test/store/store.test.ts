@@ -1,5 +1,6 @@
 // The SQLite state store: round trips, one transaction per write, and clear errors (naming the
 // file) for foreign, corrupt, newer or unreachable files — never a silent fresh start.
+// A data directory the exporter's user cannot write: test/integration/store-permissions.test.ts (needs root).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
