@@ -8,19 +8,30 @@
 # cap_add NET_RAW) and no-new-privileges is NOT set (it disables file capabilities).
 # Without NET_RAW in the bounding set the kernel refuses to start node at all.
 
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ libpcap-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
-COPY src ./src
+# Dependencies first, from the only files they depend on, so that editing the TypeScript sources
+# reuses this layer instead of compiling the native modules again. --ignore-scripts skips our
+# `prepare` (the TypeScript build, which needs src/); `npm rebuild` then runs the approved install
+# scripts (package.json allowScripts: pcap, better-sqlite3), and `npm run install` builds our
+# packet sender in src/capture/native.
+COPY package.json package-lock.json ./
+COPY src/capture/native ./src/capture/native
+RUN npm ci --ignore-scripts \
+ && npm rebuild \
+ && npm run install
+# The TypeScript build (and the OUI table), then only the runtime dependencies are kept.
+COPY tsconfig.json ./
 COPY scripts ./scripts
-# npm ci builds the native modules (pcap, better-sqlite3, our packet sender in src/capture/native)
-# and runs `prepare` (npm run build).
-RUN npm ci && npm prune --omit=dev && npm cache clean --force
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev \
+ && npm cache clean --force
 
 FROM ${NODE_IMAGE}
 RUN apt-get update \

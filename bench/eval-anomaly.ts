@@ -375,7 +375,7 @@ async function main(): Promise<void> {
   const falseBy: Record<string, Map<string, number>> = {};
   for (const method of METHODS) {
     const agg = newAgg();
-    for (const r of runs) accumulate(agg, r, method, method === 'ancestor (IF on count)' && false ? undefined : undefined);
+    for (const r of runs) accumulate(agg, r, method);
     const auc = rocAuc(agg.scores, agg.labels);
     const ap = averagePrecision(agg.scores, agg.labels);
     const caught = agg.events.filter((e) => e.caught).length;

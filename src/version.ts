@@ -8,7 +8,7 @@ function readPackage(): { name: string; version: string } {
       // try the next layout (dist/ vs src/)
     }
   }
-  return { name: 'iot-ghost-hunter', version: '0.0.0' };
+  return { name: 'ghost-hunter', version: '0.0.0' };
 }
 
 const pkg = readPackage();

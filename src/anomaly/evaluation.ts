@@ -38,7 +38,10 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   for (let k = 0; k < idx.length; ) {
     let j = k;
     while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[k]]) j++;
-    for (let m = k; m <= j; m++) labels[idx[m]] === 1 ? tp++ : fp++;
+    for (let m = k; m <= j; m++) {
+      if (labels[idx[m]] === 1) tp++;
+      else fp++;
+    }
     const recall = tp / totalPos;
     ap += (recall - prevRecall) * (tp / (tp + fp));
     prevRecall = recall;

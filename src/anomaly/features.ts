@@ -351,7 +351,8 @@ export class FeatureState {
     let weekends = 0;
     for (let d = this.localTime(start).day; d <= this.localTime(ts).day; d++) {
       const dow = (((d + 4) % 7) + 7) % 7;
-      dow === 0 || dow === 6 ? weekends++ : weekdays++;
+      if (dow === 0 || dow === 6) weekends++;
+      else weekdays++;
     }
     const out: number[] = [];
     for (let hod = 0; hod < 24; hod++) {
@@ -476,7 +477,10 @@ export class FeatureState {
     for (const [ip, macs] of ipToMacs) {
       let nonProxy = 0;
       let proxies = 0;
-      for (const m of macs) proxyNow.has(m) ? proxies++ : nonProxy++;
+      for (const m of macs) {
+        if (proxyNow.has(m)) proxies++;
+        else nonProxy++;
+      }
       if (proxies > 0) f[F.proxy_ips]++;
       if (ip === gw) {
         if (this.gwLearned.size > 0) {

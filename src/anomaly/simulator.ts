@@ -312,10 +312,10 @@ class Builder {
     teen.viaExtender = new Uint8Array(this.n);
     for (let d = 0; d < this.weeks * 7; d++) if (rng() < 0.6) teen.viaExtender.fill(1, this.idx(d, 21 + rng() * 2), this.idx(d + 1, 6.5 + rng()));
     this.events.push({ kind: 'extender_nat', anomalous: false, start: this.ts(0), end: this.ts(this.n - 1), observableFrom: this.ts(0), note: 'garden camera and teen phone via extender' });
-    const evening = (p: number) => (day: number): [number, number][] => (rng() < p ? [[18.5 + rng() * 1.5, 21.5 + rng() * 2]] : []);
-    this.sessions('laptop-a1', 'laptop', a1, (day) => [...evening(0.7)(day), ...(this.weekend(day) ? [] : ([[8.5, 17]] as [number, number][]))]);
+    const evening = (p: number) => (): [number, number][] => (rng() < p ? [[18.5 + rng() * 1.5, 21.5 + rng() * 2]] : []);
+    this.sessions('laptop-a1', 'laptop', a1, (day) => [...evening(0.7)(), ...(this.weekend(day) ? [] : ([[8.5, 17]] as [number, number][]))]);
     this.sessions('laptop-a2', 'laptop', a2, evening(0.6), { random: true });
-    this.sessions('tablet-k2', 'tablet', k2, (day) => (rng() < 0.6 ? [[16 + rng(), 19 + rng() * 1.5]] : []), { random: true });
+    this.sessions('tablet-k2', 'tablet', k2, () => (rng() < 0.6 ? [[16 + rng(), 19 + rng() * 1.5]] : []), { random: true });
     this.sessions('console', 'console', k1, (day) => (rng() < (this.weekend(day) ? 0.6 : 0.35) ? [[this.weekend(day) ? 13 + rng() * 4 : 17 + rng(), 20 + rng() * 2]] : []), { known: false });
     // guests, parties, cleaner, new devices
     this.makeGuestPool(30);

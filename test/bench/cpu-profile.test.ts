@@ -10,12 +10,13 @@ test('summariseProfile attributes a real node --cpu-prof profile to the function
   const dir = mkdtempSync(join(tmpdir(), 'gh-prof-'));
   try {
     const script = join(dir, 'spin.mjs');
-    // ~300 ms of pure JS in one named function.
+    // ~300 ms of pure JS in one named function, and 30 ms in each of four others, so the profile
+    // has at least five functions however few samples Node's start-up gets on a busy machine.
     writeFileSync(
       script,
-      `function spinForAWhile() { const end = Date.now() + 300; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }
-spinForAWhile();
-`,
+      [['spinForAWhile', 300], ['spinA', 30], ['spinB', 30], ['spinC', 30], ['spinD', 30]]
+        .map(([name, ms]) => `function ${name}() { const end = Date.now() + ${ms}; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }\n${name}();\n`)
+        .join(''),
     );
     execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, script]);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

@@ -100,6 +100,11 @@ test('Dockerfile: multi-stage, non-root, CAP_NET_RAW as a file capability on nod
   assert.match(df, /COPY --from=build/);
   // dist/capture/packet-source.js loads ../../src/capture/native/build/Release/packet_sender.node
   assert.match(df, /^COPY --from=build \S+ \/src\/src\/capture\/native\/build\/Release\/packet_sender\.node \.\/src\/capture\/native\/build\/Release\/$/m);
+  assert.match(df, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m, 'Node 24 base image');
+  // Dependencies (and their native builds) come before the sources, so a source edit reuses them.
+  const at = (re: RegExp) => df.search(re);
+  assert.ok(at(/^COPY package\.json package-lock\.json \.\/$/m) >= 0 && at(/^COPY src\/capture\/native /m) >= 0, 'package files and the native sender copied on their own');
+  assert.ok(at(/^COPY src\/capture\/native /m) < at(/^RUN npm ci /m) && at(/^RUN npm ci /m) < at(/^COPY src \.\/src$/m), 'npm ci runs before src/ is copied');
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
   for (const p of ['node_modules', '.git', 'alertmanager/secrets']) assert.match(ignore, new RegExp(`^${p.replace('.', '\\.')}$`, 'm'));
 });

@@ -1,10 +1,10 @@
 // The SQLite state store: round trips, one transaction per write, and clear errors (naming the
 // file) for foreign, corrupt, newer or unreachable files — never a silent fresh start.
+// A data directory the exporter's user cannot write: test/integration/store-permissions.test.ts (needs root).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -233,40 +233,6 @@ describe('Store: unreachable locations', () => {
     const dir = freshDir();
     mkdirSync(join(dir, 'ghost-hunter.db'), { recursive: true });
     assert.match(storeError(dir), /ghost-hunter\.db cannot be opened: /);
-  });
-
-  // Root ignores file modes, so the read-only cases run in a child process as "nobody".
-  const asNobody = (code: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: process.cwd() });
-  const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
-  const probe = (dir: string) =>
-    `import { Store } from ${JSON.stringify(storeUrl)};\ntry { new Store(${JSON.stringify(dir)}).close(); console.log('opened'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
-
-  it('a read-only data directory (as a non-root user) gives a clear error naming the file', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, () => {
-    const parent = freshDir();
-    mkdirSync(parent);
-    chmodSync(root, 0o755);
-    chmodSync(parent, 0o555);
-    const dir = join(parent, 'data');
-    const r1 = asNobody(probe(dir));
-    assert.equal(r1.status, 0, r1.stderr);
-    assert.match(r1.stdout.trim(), new RegExp(`^StoreError: cannot create data directory ${dir}: EACCES`));
-
-    // An existing store in a directory the user cannot write: the file is named, nothing is created.
-    chmodSync(parent, 0o755);
-    const s = new Store(dir);
-    s.write(write({ devices: [device('a')] }));
-    s.close();
-    chmodSync(dir, 0o555);
-    chmodSync(s.file, 0o444);
-    const r2 = asNobody(probe(dir));
-    assert.equal(r2.status, 0, r2.stderr);
-    assert.match(r2.stdout.trim(), new RegExp(`^StoreError: ${s.file.replace(/[.]/g, '\\.')} cannot be opened: `));
-    chmodSync(dir, 0o755);
-    chmodSync(s.file, 0o644);
-    const again = new Store(dir);
-    assert.deepEqual(again.loadDevices().map((d) => d.mac), ['a'], 'nothing was lost or replaced');
-    again.close();
   });
 
   it('a write while another process holds the write lock fails (after the busy timeout) and leaves the store intact', () => {
