@@ -199,13 +199,18 @@ export const alerts = async (socket: string): Promise<PromAlert[]> => (await api
 // ---------- the shipped configs, with addresses, paths and timing overridden ----------
 
 /** The exporter's config for a lab: 2-second sweeps, and the anomaly model scoring after seconds instead of a day. */
-export function exporterConfig(lab: Lab, dir: string, known: { mac: string; name: string; class?: string; critical?: boolean }[]): string {
+export function exporterConfig(
+  lab: Lab,
+  dir: string,
+  known: { mac: string; name: string; class?: string; critical?: boolean }[],
+  iface = lab.scannerIf,
+): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'config.yml');
   writeFileSync(
     path,
     stringify({
-      interfaces: [{ name: lab.scannerIf, cidrs: [lab.cidr] }],
+      interfaces: [{ name: iface, cidrs: [lab.cidr] }],
       scan: { interval: '2s', rate: 500 },
       presence: { absent_after: '10s' },
       anomaly: { warmup: '10s', retrain_every: '10s', seed: 1 },

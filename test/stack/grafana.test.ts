@@ -68,6 +68,18 @@ test('every panel query filters by site, segment and instance, so one Grafana sh
   }
 });
 
+test('every join and aggregation in the dashboards keeps site and segment (instances and MACs repeat across sites)', () => {
+  for (const [file, d] of Object.entries(committed())) {
+    for (const q of dashboardQueries(file, d)) {
+      if (q.panel.startsWith('variable ')) continue;
+      for (const m of q.expr.matchAll(/\b(on|by) \(([^)]*)\)/g)) {
+        const labels = m[2].split(',').map((l) => l.trim());
+        assert.ok(labels.includes('site') && labels.includes('segment'), `${file} / ${q.panel}: ${m[0]}`);
+      }
+    }
+  }
+});
+
 test('every dashboard query parses as PromQL (promtool check rules)', () => {
   const queries = Object.entries(committed()).flatMap(([f, d]) => dashboardQueries(f, d));
   assert.ok(queries.length > 30, `${queries.length} queries`);
