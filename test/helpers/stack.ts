@@ -257,7 +257,15 @@ export function scrapeJob(cfg: PrometheusConfig, job: string): PrometheusConfig[
 }
 
 /** Starts `prometheus` in `ns` with `cfg` written to `dir`; resolves once it is ready, with the socket the test queries it through. */
-export async function startPrometheus(procs: Processes, ns: string, name: string, dir: string, port: number, cfg: PrometheusConfig): Promise<string> {
+export async function startPrometheus(
+  procs: Processes,
+  ns: string,
+  name: string,
+  dir: string,
+  port: number,
+  cfg: PrometheusConfig | object,
+  flags: string[] = [],
+): Promise<string> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeFileSync(join(dir, 'prometheus.yml'), stringify(cfg));
   procs.start(ns, name, [
@@ -265,6 +273,7 @@ export async function startPrometheus(procs: Processes, ns: string, name: string
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    ...flags,
   ]);
   const sock = await procs.socketTo(dir, ns, port, name.replace(/\W+/g, '-'));
   await procs.waitFor(`${name} ready`, async () => ((await get(sock, '/-/ready')).status === 200 ? true : undefined), 30_000);
