@@ -291,11 +291,18 @@ test(
         t.diagnostic(`${match}: outage ${outageEnd - outageStart} ms, samples from it per series ${during.join(', ')}, largest gap ${largestGap(caughtUp).gapMs} ms`);
       }
       // the alert state and site B's new device, first seen during the outage, reached the centre too
-      const firstB = await exportRaw(storeSock, `ghosthunter_device_present{site="${b.name}",mac="${devB.mac}"}`, since);
-      assert.equal(firstB.size, 1);
-      assert.ok([...firstB.values()][0][0] < outageEnd, 'site B sampled the new device during the outage');
-      const alertsB = await query(storeSock, `ALERTS{alertname="GhostHunterNewUnknownDevice",site="${b.name}",mac="${devB.mac}",alertstate="firing"}`);
-      assert.equal(alertsB.length, 1);
+      // (series new to the store become searchable within a second or two)
+      const firstB = await procs.waitFor(
+        `site B's new device at the centre`,
+        async () => [...(await exportRaw(storeSock, `ghosthunter_device_present{site="${b.name}",mac="${devB.mac}"}`, since)).values()][0],
+        30_000,
+      );
+      assert.ok(firstB[0] < outageEnd, 'site B sampled the new device during the outage');
+      await procs.waitFor(
+        `site B's alert state at the centre`,
+        async () => (await query(storeSock, `ALERTS{alertname="GhostHunterNewUnknownDevice",site="${b.name}",mac="${devB.mac}",alertstate="firing"}`)).length === 1,
+        30_000,
+      );
 
       // --- every dashboard query at the centre: both sites and segments, and one when selected
       await procs.waitFor(
