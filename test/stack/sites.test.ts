@@ -9,29 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
+import { composeServices } from '../helpers/compose.js';
 import { shippedDashboardQueries, shippedPrometheus, ROOT } from '../helpers/stack.js';
 
 const edge = () => shippedPrometheus('examples/remote-write.yml');
 
-interface Service {
-  image?: string;
-  build?: unknown;
-  profiles?: string[];
-  volumes?: string[];
-  command?: string[];
-}
-
-function compose(): Record<string, Service> {
-  const r = spawnSync('docker-compose', ['-f', 'docker-compose.sites.yml', 'config'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, GHOST_HUNTER_CONFIG: './ghost-hunter.yml' },
-  });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-  return (parse(r.stdout) as { services: Record<string, Service> }).services;
-}
+const compose = () => composeServices('docker-compose.sites.yml');
 
 /** Whether the edge's write_relabel_configs keep a series of `name` scraped by `job` ('' for none). */
 function shipped(job: string, name: string): boolean {
@@ -102,7 +85,7 @@ test('docker-compose.sites.yml: an edge and a central profile, pinned images, mo
     }
   }
   // the images are those of docker-compose.yml, VictoriaMetrics the version the e2e test runs
-  const single = (parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> }).services;
+  const single = composeServices('docker-compose.yml');
   assert.equal(s['prometheus-edge'].image, single.prometheus.image);
   assert.equal(s.alertmanager.image, single.alertmanager.image);
   assert.equal(s.grafana.image, single.grafana.image);
