@@ -1,6 +1,8 @@
 // Shared pieces of the Ghost Hunter dashboards: the datasource and the
-// site / instance / interface variables every dashboard filters by, so one Grafana
-// shows every segment of every site.
+// site / segment / instance / interface variables every dashboard filters by, so one
+// Grafana (on one Prometheus or on a central store fed by many) shows every segment of
+// every site. An instance address (127.0.0.1:9736) and a MAC can repeat across sites:
+// queries and joins always carry site and segment.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
@@ -9,10 +11,10 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 export const datasource: dashboard.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 /** Label matchers for the segment variables; add them to every selector. */
-export const SEL = 'site=~"$site",instance=~"$instance",interface=~"$interface"';
+export const SEL = 'site=~"$site",segment=~"$segment",instance=~"$instance",interface=~"$interface"';
 
 /** Matchers for per-exporter metrics that have no interface label. */
-export const SEL_INSTANCE = 'site=~"$site",instance=~"$instance"';
+export const SEL_INSTANCE = 'site=~"$site",segment=~"$segment",instance=~"$instance"';
 
 /** A range query (time series) with a legend. */
 export function range(refId: string, expr: string, legend: string): prometheus.DataqueryBuilder {
@@ -48,7 +50,7 @@ function labelValues(name: string, label: string, query: string): dashboard.Quer
     .current({ text: 'All', value: '$__all' });
 }
 
-/** datasource, site, instance, interface (and optionally mac) variables. */
+/** datasource, site, segment, instance, interface (and optionally mac) variables, each narrowed by the ones before. */
 export function variables(withMac = false): cog.Builder<dashboard.VariableModel>[] {
   const vars: cog.Builder<dashboard.VariableModel>[] = [
     new dashboard.DatasourceVariableBuilder('datasource')
@@ -56,8 +58,9 @@ export function variables(withMac = false): cog.Builder<dashboard.VariableModel>
       .type('prometheus')
       .current({ text: 'Prometheus', value: 'prometheus' }),
     labelValues('site', 'Site', 'label_values(ghosthunter_up, site)'),
-    labelValues('instance', 'Exporter', 'label_values(ghosthunter_up{site=~"$site"}, instance)'),
-    labelValues('interface', 'Interface', 'label_values(ghosthunter_up{site=~"$site",instance=~"$instance"}, interface)'),
+    labelValues('segment', 'Segment', 'label_values(ghosthunter_up{site=~"$site"}, segment)'),
+    labelValues('instance', 'Exporter', 'label_values(ghosthunter_up{site=~"$site",segment=~"$segment"}, instance)'),
+    labelValues('interface', 'Interface', `label_values(ghosthunter_up{${SEL_INSTANCE}}, interface)`),
   ];
   if (withMac) {
     vars.push(labelValues('mac', 'Device (MAC)', `label_values(ghosthunter_device_present{${SEL}}, mac)`));

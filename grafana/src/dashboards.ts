@@ -9,8 +9,9 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { SEL, SEL_INSTANCE, base, range, table as tableQuery, thresholds, variables } from './common.js';
 
-const BY = 'site, instance, interface';
-const LEGEND = '{{site}} {{interface}} ({{instance}})';
+const BY = 'site, segment, instance, interface';
+const LEGEND = '{{site}}/{{segment}} {{interface}} ({{instance}})';
+const SITE_LEGEND = '{{site}}/{{segment}} ({{instance}})';
 
 function statPanel(title: string, description: string): stat.PanelBuilder {
   return new stat.PanelBuilder()
@@ -159,8 +160,8 @@ function presence(): dashboard.DashboardBuilder {
           range(
             'A',
             `max by (${BY}, mac, name) (ghosthunter_device_present{${DEV}}` +
-              ` * on (instance, interface, mac) group_left (name) ghosthunter_device_info{${DEV}})`,
-            '{{mac}} {{name}} ({{site}} {{interface}})',
+              ` * on (${BY}, mac) group_left (name) ghosthunter_device_info{${DEV}})`,
+            '{{mac}} {{name}} ({{site}}/{{segment}} {{interface}})',
           ),
         ),
     )
@@ -182,7 +183,7 @@ function presence(): dashboard.DashboardBuilder {
     .withPanel(
       graph('ARP round-trip time', 'Round-trip time of the last reply of each device to a sweep.', 24)
         .unit('s')
-        .withTarget(range('A', `ghosthunter_device_rtt_seconds{${DEV}}`, '{{mac}} ({{site}} {{interface}})')),
+        .withTarget(range('A', `ghosthunter_device_rtt_seconds{${DEV}}`, '{{mac}} ({{site}}/{{segment}} {{interface}})')),
     );
 }
 
@@ -222,7 +223,7 @@ function inventory(): dashboard.DashboardBuilder {
         .withTarget(tableQuery('D', `ghosthunter_device_last_seen_timestamp_seconds{${SEL}} * 1000`))
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation(
-          organize(['Value #A'], ['name', 'mac', 'ip', 'vendor', 'class', 'known', 'critical', 'randomized', 'Value #B', 'Value #C', 'Value #D']),
+          organize(['Value #A'], ['site', 'segment', 'name', 'mac', 'ip', 'vendor', 'class', 'known', 'critical', 'randomized', 'Value #B', 'Value #C', 'Value #D']),
         )
         .overrideByName('Value #B', [
           { id: 'displayName', value: 'Present' },
@@ -307,7 +308,7 @@ function exporterHealth(): dashboard.DashboardBuilder {
         .mappings(upMapping)
         .colorMode(common.BigValueColorMode.Background)
         .graphMode(common.BigValueGraphMode.None)
-        .withTarget(range('A', `up{job="ghost-hunter",${SEL_INSTANCE}}`, '{{site}} ({{instance}})')),
+        .withTarget(range('A', `up{job="ghost-hunter",${SEL_INSTANCE}}`, SITE_LEGEND)),
     )
     .withPanel(
       statPanel('Sweeps', 'Whether the last sweep of each interface succeeded.')
@@ -321,14 +322,14 @@ function exporterHealth(): dashboard.DashboardBuilder {
         .mappings(upMapping)
         .colorMode(common.BigValueColorMode.Background)
         .graphMode(common.BigValueGraphMode.None)
-        .withTarget(range('A', `ghosthunter_store_writable{${SEL_INSTANCE}}`, '{{site}} ({{instance}})')),
+        .withTarget(range('A', `ghosthunter_store_writable{${SEL_INSTANCE}}`, SITE_LEGEND)),
     )
     .withPanel(
       statPanel('Last config reload', 'Whether the last configuration reload succeeded.')
         .mappings(upMapping)
         .colorMode(common.BigValueColorMode.Background)
         .graphMode(common.BigValueGraphMode.None)
-        .withTarget(range('A', `ghosthunter_config_last_reload_successful{${SEL_INSTANCE}}`, '{{site}} ({{instance}})')),
+        .withTarget(range('A', `ghosthunter_config_last_reload_successful{${SEL_INSTANCE}}`, SITE_LEGEND)),
     )
     .withPanel(
       graph('Sweep duration', 'Duration of the last completed sweep of each interface, and how long the sweep now running has been going, 0 between sweeps (GhostHunterSweepHung fires after 30 minutes).')
@@ -368,8 +369,8 @@ function exporterHealth(): dashboard.DashboardBuilder {
     .withPanel(
       graph('Exporter memory and CPU', 'Resident memory of the exporter process and the CPU it uses.')
         .unit('bytes')
-        .withTarget(range('A', `process_resident_memory_bytes{job="ghost-hunter",${SEL_INSTANCE}}`, 'RSS {{site}} ({{instance}})'))
-        .withTarget(range('B', `rate(process_cpu_seconds_total{job="ghost-hunter",${SEL_INSTANCE}}[$__rate_interval])`, 'CPU {{site}} ({{instance}})'))
+        .withTarget(range('A', `process_resident_memory_bytes{job="ghost-hunter",${SEL_INSTANCE}}`, `RSS ${SITE_LEGEND}`))
+        .withTarget(range('B', `rate(process_cpu_seconds_total{job="ghost-hunter",${SEL_INSTANCE}}[$__rate_interval])`, `CPU ${SITE_LEGEND}`))
         .overrideByRegexp('/^CPU/', [
           { id: 'unit', value: 'percentunit' },
           { id: 'custom.axisPlacement', value: 'right' },

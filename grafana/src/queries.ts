@@ -14,6 +14,7 @@ export interface DashboardQuery {
 /** Values used in tests for Grafana's built-in and our dashboard variables. */
 export const TEST_VARIABLES: Record<string, string> = {
   site: '.*',
+  segment: '.*',
   instance: '.*',
   interface: '.*',
   mac: '.*',

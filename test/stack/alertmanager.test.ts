@@ -82,14 +82,16 @@ test('notifications: grouped per alert and segment, resolved messages sent, secr
   }
 });
 
-test('inhibitions: exporter down silences device-gone and sweep alerts of that exporter; every name exists', () => {
+test('inhibitions: exporter down silences device-gone and sweep alerts of that exporter at that site; every name exists', () => {
   const cfg = config();
   const known = new Set(alertNames());
   const down = cfg.inhibit_rules.find((r: { source_matchers: string[] }) => r.source_matchers.includes('alertname="GhostHunterExporterDown"'));
   assert.ok(down);
-  assert.deepEqual(down.equal, ['instance']);
+  assert.deepEqual(down.equal, ['site', 'segment', 'instance']);
   assert.match(down.target_matchers.join(), /GhostHunterCriticalDeviceGone/);
   for (const rule of cfg.inhibit_rules) {
+    // one Alertmanager serves many sites, and 127.0.0.1:9736 is an instance at every one
+    assert.deepEqual(rule.equal.slice(0, 2), ['site', 'segment'], `inhibit rule ${rule.source_matchers} is confined to its site and segment`);
     for (const m of [...rule.source_matchers, ...rule.target_matchers].join('|').matchAll(/GhostHunter[A-Za-z]+/g)) {
       assert.ok(known.has(m[0]), `inhibit rule names unknown alert ${m[0]}`);
     }
@@ -152,19 +154,19 @@ const newDevice = (status: 'firing' | 'resolved') =>
 
 test('Slack and email templates show the device name, MAC, IP and vendor, the runbook and the dashboard', () => {
   const data = newDevice('firing');
-  const dashboard = 'http://localhost:3000/d/ghost-hunter-presence?var-site=home&var-instance=gh%3A9736&var-interface=eth0&var-mac=dc%3Aa6%3A32%3A00%3A00%3A01';
+  const dashboard = 'http://localhost:3000/d/ghost-hunter-presence?var-site=home&var-segment=lan&var-instance=gh%3A9736&var-interface=eth0&var-mac=dc%3Aa6%3A32%3A00%3A00%3A01';
   const outputs = {
     slack: render('ghosthunter.slack.text', data),
     emailText: render('ghosthunter.email.text', data),
     emailHtml: render('ghosthunter.email.html', data, 'html'),
   };
   for (const [name, out] of Object.entries(outputs)) {
-    for (const part of ['pi-kitchen', 'dc:a6:32:00:00:01', '198.18.0.23', 'Raspberry Pi Trading Ltd', 'docs/runbooks.md#ghosthunternewunknowndevice', dashboard]) {
+    for (const part of ['Site: home, segment lan', 'pi-kitchen', 'dc:a6:32:00:00:01', '198.18.0.23', 'Raspberry Pi Trading Ltd', 'docs/runbooks.md#ghosthunternewunknowndevice', dashboard]) {
       assert.ok(out.includes(part), `${name} lacks ${part}:\n${out}`);
     }
   }
   assert.equal(render('ghosthunter.slack.title', data), '[FIRING:1] GhostHunterNewUnknownDevice home/lan eth0 (gh:9736)');
-  assert.equal(render('ghosthunter.email.subject', data), '[FIRING:1] New unknown device dc:a6:32:00:00:01 (198.18.0.23) on eth0');
+  assert.equal(render('ghosthunter.email.subject', data), '[FIRING:1] New unknown device dc:a6:32:00:00:01 (198.18.0.23) on eth0 at home/lan');
   assert.ok(!outputs.slack.includes('<!channel>'), 'a warning does not page');
 });
 
@@ -191,6 +193,6 @@ test('alerts without a device link to the overview dashboard', () => {
     { summary: 'Ghost Hunter exporter gh:9736 is down', description: 'down', runbook_url: 'https://example.org/#x' },
   );
   const text = render('ghosthunter.email.text', data);
-  assert.match(text, /Dashboard: http:\/\/localhost:3000\/d\/ghost-hunter-overview\?var-site=home&var-instance=gh%3A9736&var-interface=eth0\n/);
+  assert.match(text, /Dashboard: http:\/\/localhost:3000\/d\/ghost-hunter-overview\?var-site=home&var-segment=lan&var-instance=gh%3A9736&var-interface=eth0\n/);
   assert.doesNotMatch(text, /Device:/);
 });

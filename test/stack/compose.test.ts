@@ -8,32 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { composeServices } from '../helpers/compose.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Service {
-  image?: string;
-  build?: unknown;
-  network_mode?: string;
-  cap_drop?: string[];
-  cap_add?: string[];
-  security_opt?: string[];
-  volumes?: string[];
-  command?: string[];
-}
-
-function composeConfig(): { services: Record<string, Service> } {
-  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, GHOST_HUNTER_CONFIG: './ghost-hunter.yml' },
-  });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-  return parse(r.stdout);
-}
+const composeConfig = () => ({ services: composeServices('docker-compose.yml') });
 
 function version(cmd: string): string {
   const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', timeout: 30_000 });

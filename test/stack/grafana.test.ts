@@ -40,7 +40,7 @@ test('the five dashboards exist with stable uids, the segment variables and the 
   assert.deepEqual(uids, ['ghost-hunter-exporter', 'ghost-hunter-inventory', 'ghost-hunter-overview', 'ghost-hunter-presence', 'ghost-hunter-security']);
   for (const [file, d] of Object.entries(dashes)) {
     const names = (d.templating?.list ?? []).map((v) => v.name);
-    for (const v of ['datasource', 'site', 'instance', 'interface']) assert.ok(names.includes(v), `${file} lacks variable ${v}`);
+    for (const v of ['datasource', 'site', 'segment', 'instance', 'interface']) assert.ok(names.includes(v), `${file} lacks variable ${v}`);
     for (const p of d.panels ?? []) {
       if (p.type === 'row') continue;
       assert.deepEqual((p as { datasource?: unknown }).datasource ?? { type: 'prometheus', uid: '${datasource}' }, { type: 'prometheus', uid: '${datasource}' });
@@ -59,11 +59,23 @@ test('panel types: stat, state timeline, time series and table are all used', ()
   for (const t of ['stat', 'state-timeline', 'timeseries', 'table']) assert.ok(types.has(t), t);
 });
 
-test('every panel query filters by site and instance, so one Grafana shows every segment separately', () => {
+test('every panel query filters by site, segment and instance, so one Grafana shows every segment separately', () => {
   for (const [file, d] of Object.entries(committed())) {
     for (const q of dashboardQueries(file, d)) {
       if (q.panel.startsWith('variable ')) continue;
-      assert.match(q.expr, /site=~"\$site",instance=~"\$instance"/, `${file} / ${q.panel} / ${q.refId}`);
+      assert.match(q.expr, /site=~"\$site",segment=~"\$segment",instance=~"\$instance"/, `${file} / ${q.panel} / ${q.refId}`);
+    }
+  }
+});
+
+test('every join and aggregation in the dashboards keeps site and segment (instances and MACs repeat across sites)', () => {
+  for (const [file, d] of Object.entries(committed())) {
+    for (const q of dashboardQueries(file, d)) {
+      if (q.panel.startsWith('variable ')) continue;
+      for (const m of q.expr.matchAll(/\b(on|by) \(([^)]*)\)/g)) {
+        const labels = m[2].split(',').map((l) => l.trim());
+        assert.ok(labels.includes('site') && labels.includes('segment'), `${file} / ${q.panel}: ${m[0]}`);
+      }
     }
   }
 });

@@ -115,11 +115,24 @@ test('device alerts name the device: MAC, IP and vendor come from the ghosthunte
   for (const name of ['GhostHunterNewUnknownDevice', 'GhostHunterCriticalDeviceGone']) {
     const a = alerts().find((r) => r.alert === name)!;
     assert.match(a.expr, /group_left \(ip, vendor, name/, name);
-    assert.match(a.expr, /on \(instance, interface, mac\)/, name);
+    assert.match(a.expr, /on \(site, segment, instance, interface, mac\)/, name);
     for (const label of ['mac', 'ip', 'vendor']) {
       assert.match(a.annotations!.description!, new RegExp(`\\$labels\\.${label}\\b`), `${name} description names ${label}`);
     }
   }
+});
+
+test('every join and aggregation in the rules keeps site and segment (instances and MACs repeat across sites)', () => {
+  let clauses = 0;
+  for (const r of rules()) {
+    const text = [r.expr, ...Object.values(r.annotations ?? {})].join('\n');
+    for (const m of text.matchAll(/\b(on|by) \(([^)]*)\)/g)) {
+      clauses++;
+      const labels = m[2].split(',').map((l) => l.trim());
+      assert.ok(labels.includes('site') && labels.includes('segment'), `${r.alert ?? r.record}: ${m[0]}`);
+    }
+  }
+  assert.ok(clauses >= 8, `${clauses} on/by clauses`);
 });
 
 test('every alert has a unit test where it fires and one where it stays quiet', () => {
