@@ -30,7 +30,7 @@ const SUITES = {
     roots: ['test/e2e'],
     concurrency: 1,
     root: true,
-    tools: [...LAB_TOOLS, 'openssl', 'mkfs.ext4', 'e2fsck', 'losetup', 'mount', 'umount', 'findmnt', 'nsenter', 'systemd-analyze', 'prometheus', 'promtool', 'prometheus-alertmanager'],
+    tools: [...LAB_TOOLS, 'openssl', 'mkfs.ext4', 'e2fsck', 'losetup', 'mount', 'umount', 'findmnt', 'nsenter', 'systemd-analyze', 'prometheus', 'promtool', 'prometheus-alertmanager', 'victoria-metrics'],
   },
   // Prometheus, Alertmanager, Grafana and compose files checked with the real tools.
   stack: { roots: ['test/stack'], concurrency: PARALLEL, tools: ['promtool', 'amtool', 'docker-compose'] },
