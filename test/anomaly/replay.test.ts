@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAnomalyReplay } from '../../src/anomaly/replay.js';
 import { UsageError } from '../../src/commands/errors.js';
-import { simulateScenario, toJsonl } from '../../src/anomaly/simulator.js';
+import { simulateScenario, toJsonl } from '../../bench/anomaly/simulator.js';
 import { GATEWAY, mac, quietHistory } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-replay-'));

@@ -9,9 +9,10 @@
  * phone rotating daily), nightly IoT reboots and a Wi-Fi extender doing MAC-NAT (clients behind it answer
  * ARP with the extender's MAC).
  */
-import type { KnownDevice, SweepDevice, SweepRecord } from './types.js';
-import { formatMac } from './mac.js';
-import { mulberry32, pick, poisson, randInt, type Rng } from './prng.js';
+import type { KnownDevice, SweepDevice, SweepRecord } from '../../src/anomaly/types.js';
+import { formatMac } from '../../src/anomaly/mac.js';
+import { mulberry32, type Rng } from '../../src/anomaly/prng.js';
+import { pick, poisson, randInt } from './random.js';
 
 export const ANOMALY_KINDS = ['new_burst', 'night_device', 'segment_down', 'always_on_missing', 'gateway_spoof', 'mac_churn'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
