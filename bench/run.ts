@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanupStaleLabs, Lab, type LabDevice } from '../src/lab/lab.js';
 import { expandTargets } from '../src/net/targets.js';
-import { intToIpv4 } from '../src/arp/codec.js';
+import { intToIpv4 } from '../src/net/ipv4.js';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
 
 const REPO = resolve(import.meta.dirname, '..');

@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lab/cli.js')).runLabCommand(rest);
     case 'anomaly':
       if (rest[0] !== 'replay') throw new UsageError('usage: ghost-hunter anomaly replay --history <file.jsonl>');
-      return (await import('./anomaly/replay.js')).runAnomalyReplay(rest.slice(1));
+      return (await import('./commands/anomaly-replay.js')).runAnomalyReplay(rest.slice(1));
     case 'help':
       process.stdout.write(HELP + '\n');
       return 0;

@@ -10,7 +10,8 @@
  * ARP with the extender's MAC).
  */
 import type { KnownDevice, SweepDevice, SweepRecord } from '../../src/anomaly/types.js';
-import { formatMac } from '../../src/anomaly/mac.js';
+import { ipv4ToInt } from '../../src/net/ipv4.js';
+import { macFromBytes } from '../../src/net/mac.js';
 import { mulberry32, type Rng } from '../../src/anomaly/prng.js';
 import { pick, poisson, randInt } from './random.js';
 
@@ -154,9 +155,9 @@ class Builder {
 
   mac(random: boolean, oui?: number[]): string {
     const r = () => Math.floor(this.rng() * 256);
-    if (random) return formatMac([(r() & 0xfc) | 0x02, r(), r(), r(), r(), r()]);
+    if (random) return macFromBytes(Uint8Array.of((r() & 0xfc) | 0x02, r(), r(), r(), r(), r()));
     const o = oui ?? pick(this.rng, VENDOR_OUIS);
-    return formatMac([o[0], o[1], o[2], r(), r(), r()]);
+    return macFromBytes(Uint8Array.of(o[0], o[1], o[2], r(), r(), r()));
   }
 
   dev(name: string, cls: string, o: Partial<Dev> & { random?: boolean } = {}): Dev {
@@ -641,7 +642,7 @@ class Builder {
         for (const x of d.extraIps ?? []) if (i >= x.from && i < x.to) devices.push({ mac, ip: x.ip });
       }
       // a sweep lists hosts in IP order, like the exporter
-      devices.sort((a, b) => ipNum(a.ip) - ipNum(b.ip));
+      devices.sort((a, b) => ipv4ToInt(a.ip) - ipv4ToInt(b.ip));
       sweeps.push({ ts: this.ts(i), devices });
     }
     const known: KnownDevice[] = [];
@@ -656,10 +657,6 @@ class Builder {
       trainUntil: this.ts(Math.floor(this.n / 2) - 1),
     };
   }
-}
-
-function ipNum(ip: string): number {
-  return ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
 }
 
 export function toJsonl(sweeps: SweepRecord[]): string {

@@ -5,7 +5,7 @@
  * so `restore()` can rebuild it from the stored sweep history.
  */
 import type { KnownDevice, SweepRecord } from './types.js';
-import { isLocallyAdministered, isMulticast, normalizeMac } from './mac.js';
+import { isMulticastMac, isRandomizedMac, normalizeMac } from '../net/mac.js';
 
 export const FEATURE_NAMES = [
   'new_devices', // devices never seen before, present now
@@ -379,7 +379,7 @@ export class FeatureState {
     for (const d of sweep.devices) {
       if (!d || typeof d.mac !== 'string' || typeof d.ip !== 'string') continue;
       const mac = normalizeMac(d.mac);
-      if (isMulticast(mac) || mac === '00:00:00:00:00:00') continue;
+      if (isMulticastMac(mac) || mac === '00:00:00:00:00:00') continue;
       let s = ipToMacs.get(d.ip);
       if (!s) ipToMacs.set(d.ip, (s = new Set()));
       s.add(mac);
@@ -445,15 +445,15 @@ export class FeatureState {
       const info = this.macs.get(mac);
       const known = this.known.has(mac);
       if (!known) f[F.unknown_present]++;
-      if (isLocallyAdministered(mac)) f[F.random_present]++;
+      if (isRandomizedMac(mac)) f[F.random_present]++;
       if (!info) {
         if (inBootstrap) continue;
         f[F.new_devices]++;
         cohorts.set(idx, (cohorts.get(idx) ?? 0) + 1);
         f[F.new_recent]++;
-        if (!isLocallyAdministered(mac)) f[F.new_universal_recent]++;
+        if (!isRandomizedMac(mac)) f[F.new_universal_recent]++;
         let rotation = false;
-        if (isLocallyAdministered(mac) && vanishedLongRandom.length > 0) {
+        if (isRandomizedMac(mac) && vanishedLongRandom.length > 0) {
           rotation = true;
           rotationNow.add(mac);
           vanishedLongRandom.pop()!.replaced = true; // paired with its successor
@@ -517,13 +517,13 @@ export class FeatureState {
         worst = Math.max(worst, Math.log2(gapNow / (typ + 1)));
       }
     }
-    if (!inBootstrap) for (const [mac] of present) if (!this.macs.has(mac) && isLocallyAdministered(mac)) f[F.random_new_1h]++;
+    if (!inBootstrap) for (const [mac] of present) if (!this.macs.has(mac) && isRandomizedMac(mac)) f[F.random_new_1h]++;
     // churn only counts while new randomized MACs keep appearing (one within the last 4 sweeps)
     let freshRandom = 0;
     for (const [mac, ips] of present) {
       void ips;
       const info = this.macs.get(mac);
-      if (isLocallyAdministered(mac) && !inBootstrap && (!info || (!info.bootstrap && info.firstIdx >= idx - 3))) freshRandom++;
+      if (isRandomizedMac(mac) && !inBootstrap && (!info || (!info.bootstrap && info.firstIdx >= idx - 3))) freshRandom++;
     }
     f[F.random_churn] = freshRandom > 0 ? churnVanished : 0;
     f[F.always_on_missing] = overdue;
@@ -608,7 +608,7 @@ export class FeatureState {
     for (const [mac, ips] of present) {
       let info = this.macs.get(mac);
       if (!info) {
-        const random = isLocallyAdministered(mac);
+        const random = isRandomizedMac(mac);
         info = newInfo(ts, idx, t.day, { bootstrap: inBootstrap, random, rotation: rotationNow.has(mac), quietAtFirst: quietNow });
         this.macs.set(mac, info);
         this.active.set(mac, info);

@@ -3,7 +3,8 @@ import { ArpChannel } from '../capture/arp-channel.js';
 import { openPacketSource, sweepBufferBytes } from '../capture/packet-source.js';
 import { describeInterface, InterfaceError, operState } from '../net/interfaces.js';
 import { DEFAULT_MAX_ADDRESSES, expandTargets } from '../net/targets.js';
-import { isRandomizedMac, vendorLookup } from '../arp/vendor.js';
+import { vendorLookup } from '../arp/vendor.js';
+import { isRandomizedMac } from '../net/mac.js';
 import { sweep, type DeviceReply, type SweepResult } from '../sweep/sweeper.js';
 import { UsageError } from './errors.js';
 

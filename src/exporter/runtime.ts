@@ -10,6 +10,7 @@ import type { Config, InterfaceConfig } from '../config/schema.js';
 import type { DeviceView } from '../http/app.js';
 import type { Logger } from '../log.js';
 import { detectInterfaces } from '../net/interfaces.js';
+import { ipv4ToInt } from '../net/ipv4.js';
 import { Store } from '../store/store.js';
 import { Persister } from './persister.js';
 import { InterfaceWorker, type SweepRecord } from './worker.js';
@@ -306,7 +307,7 @@ export class ExporterRuntime implements ExporterState {
         });
       }
     }
-    return out.sort((a, b) => a.interface.localeCompare(b.interface) || ipKey(a.ip) - ipKey(b.ip) || a.mac.localeCompare(b.mac));
+    return out.sort((a, b) => a.interface.localeCompare(b.interface) || ipOrder(a.ip) - ipOrder(b.ip) || a.mac.localeCompare(b.mac));
   }
 
   /** Keeps the store bounded: sweep history for the anomaly window, events for the retention. */
@@ -331,7 +332,7 @@ export class ExporterRuntime implements ExporterState {
   }
 }
 
-function ipKey(ip: string | null): number {
-  if (!ip) return 0;
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/** Devices without an address sort first. */
+function ipOrder(ip: string | null): number {
+  return ip ? ipv4ToInt(ip) : 0;
 }

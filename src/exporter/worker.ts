@@ -1,5 +1,6 @@
 import { context, trace, SpanStatusCode } from '@opentelemetry/api';
-import { ipv4ToInt, type ArpPacket } from '../arp/codec.js';
+import type { ArpPacket } from '../arp/codec.js';
+import { ipv4ToInt } from '../net/ipv4.js';
 import { ArpChannel } from '../capture/arp-channel.js';
 import { CaptureError, openPacketSource } from '../capture/packet-source.js';
 import type { Config, InterfaceConfig } from '../config/schema.js';

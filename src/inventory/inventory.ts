@@ -1,6 +1,7 @@
 import type { KnownDeviceConfig } from '../config/schema.js';
 import type { StoredDevice, StoredEvent } from '../store/store.js';
-import { isRandomizedMac, vendorOf } from '../arp/vendor.js';
+import { vendorOf } from '../arp/vendor.js';
+import { isRandomizedMac } from '../net/mac.js';
 
 export const EVENT_KINDS = ['new_device', 'device_gone', 'device_back', 'ip_changed', 'ip_conflict', 'gateway_mac_changed'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

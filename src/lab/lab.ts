@@ -12,18 +12,8 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import {
-  deviceMac,
-  hostAddresses,
-  inLabNet,
-  intToIp,
-  ipToInt,
-  LAB_NET,
-  normaliseMac,
-  parseLabCidr,
-  randomLocalMac,
-  type Cidr,
-} from './ipv4.js';
+import { intToIpv4 } from '../net/ipv4.js';
+import { deviceMac, hostAddresses, inLabNet, LAB_NET, labIp, labMac, parseLabCidr, randomLocalMac, type Cidr } from './addressing.js';
 import { must, run, type RunResult } from './run.js';
 
 export interface LabDevice {
@@ -52,7 +42,7 @@ const SCANNER_NS_SUFFIX = '-lab-scanner';
 const DEVICES_NS_SUFFIX = '-lab-devices';
 const IFNAMSIZ = 15;
 export const LAB_SCANNER_IP = '198.18.255.254';
-const SCANNER_IP_INT = ipToInt(LAB_SCANNER_IP);
+const SCANNER_IP_INT = labIp(LAB_SCANNER_IP);
 const NETNS_DIR = '/run/netns';
 const HT = 2; // u32 hash table id holding the per-address filters (256 buckets)
 
@@ -136,7 +126,7 @@ export class Lab {
       ? Array.from({ length: count }, (_, i) => hosts[Math.floor((i * hosts.length) / count)])
       : hosts.slice(0, count);
 
-    const gatewayIp = (opts.gateway ?? true) && ips.length > 0 ? intToIp(ips[0]) : undefined;
+    const gatewayIp = (opts.gateway ?? true) && ips.length > 0 ? intToIpv4(ips[0]) : undefined;
     const lab = new Lab(name, net, opts.steer ?? true, gatewayIp);
     for (const ns of [lab.scannerNs, lab.devicesNs]) {
       if (existsSync(`${NETNS_DIR}/${ns}`)) throw new Error(`lab: netns ${ns} already exists (stale lab? see cleanupStaleLabs)`);
@@ -192,7 +182,7 @@ export class Lab {
   addDevice(ip?: string, mac?: string): Promise<LabDevice> {
     return this.serial(async () => {
       const n = ip === undefined ? this.nextFreeIp() : this.checkIp(ip);
-      if (this.owners(n).length > 0) throw new Error(`lab: ${intToIp(n)} is already in use (use spoof for a second MAC)`);
+      if (this.owners(n).length > 0) throw new Error(`lab: ${intToIpv4(n)} is already in use (use spoof for a second MAC)`);
       const d = this.newDev(n, this.takeMac(n, mac));
       await this.apply(this.createLines(d), [n], []);
       return this.publicDev(d);
@@ -327,7 +317,7 @@ export class Lab {
   }
 
   private checkIp(ip: string): number {
-    const n = ipToInt(ip);
+    const n = labIp(ip);
     if (!inLabNet(n) || n === SCANNER_IP_INT || n === LAB_NET || n === (LAB_NET | 0xffff) >>> 0) {
       throw new Error(`lab: ${ip} is not a usable device address in 198.18.0.0/16`);
     }
@@ -357,7 +347,7 @@ export class Lab {
 
   private takeMac(n: number, mac?: string): string {
     if (mac === undefined) return this.nextMac(n);
-    const m = normaliseMac(mac);
+    const m = labMac(mac);
     if (this.macs.has(m) || m === this.scannerMac) throw new Error(`lab: MAC ${m} is already in use`);
     return m;
   }
@@ -370,7 +360,7 @@ export class Lab {
   private newDev(n: number, mac: string): Dev {
     const ifname = `${this.name}v${this.nextIf++}`;
     if (ifname.length > IFNAMSIZ) throw new Error(`lab: interface name ${ifname} too long; use a shorter lab name`);
-    const d: Dev = { ifname, mac, ip: intToIp(n), n, up: true };
+    const d: Dev = { ifname, mac, ip: intToIpv4(n), n, up: true };
     this.devs.set(ifname, d);
     this.macs.add(mac);
     return d;

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import { ArpRequestBuilder, intToIpv4, ipv4ToInt, MIN_FRAME_LENGTH } from '../arp/codec.js';
+import { ArpRequestBuilder, MIN_FRAME_LENGTH } from '../arp/codec.js';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.js';
 import type { ArpChannel } from '../capture/arp-channel.js';
 
 export interface SweepOptions {

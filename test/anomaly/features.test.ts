@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_INDEX as F, FeatureState } from '../../src/anomaly/features.js';
-import { isLocallyAdministered } from '../../src/anomaly/mac.js';
+import { isRandomizedMac } from '../../src/net/mac.js';
 import type { SweepRecord } from '../../src/anomaly/types.js';
 import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP } from './helpers.js';
 
@@ -33,8 +33,8 @@ test('a new device is new once, then recent; randomized MACs are recognised', ()
   assert.equal(f2[F.new_devices], 0);
   assert.equal(f2[F.new_recent], 1);
   assert.equal(f1[F.unknown_present], 1);
-  assert.ok(isLocallyAdministered(mac(1, true)));
-  assert.ok(!isLocallyAdministered(ALWAYS_ON[0].mac));
+  assert.ok(isRandomizedMac(mac(1, true)));
+  assert.ok(!isRandomizedMac(ALWAYS_ON[0].mac));
   assert.ok(f1[F.random_present] >= 1);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAnomalyReplay } from '../../src/anomaly/replay.js';
+import { runAnomalyReplay } from '../../src/commands/anomaly-replay.js';
 import { UsageError } from '../../src/commands/errors.js';
 import { simulateScenario, toJsonl } from '../../bench/anomaly/simulator.js';
 import { GATEWAY, mac, quietHistory } from './helpers.js';
@@ -26,7 +26,7 @@ test('replays a small generated JSONL: one line per sweep after --train-until, a
   const file = join(dir, 'h.jsonl');
   writeFileSync(file, h.map((s) => JSON.stringify(s)).join('\n') + '\n');
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, `listen: ":9100"\nknown_devices:\n  - mac: "${GATEWAY.mac.toUpperCase()}"\n    name: router\n    critical: true\n`);
+  writeFileSync(cfg, `known_devices:\n  - mac: "${GATEWAY.mac.toUpperCase()}"\n    name: router\n    critical: true\n`);
   const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].ts), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.equal(code, 0);
   assert.equal(lines.length, 100);
@@ -60,4 +60,14 @@ test('malformed JSONL: a one-line error naming the file and the line', async () 
   await assert.rejects(replay(['--history', join(dir, 'missing.jsonl')]), /cannot read history/);
   await assert.rejects(replay([]), /usage/);
   await assert.rejects(replay(['--history', file, '--bogus', '1']), /unknown flag --bogus/);
+});
+
+test('--config.file is read by the exporter config loader: errors name the file, line and key', async () => {
+  const file = join(dir, 'two.jsonl');
+  writeFileSync(file, '{"ts": 1, "devices": []}\n{"ts": 2, "devices": []}\n');
+  const cfg = join(dir, 'bad.yaml');
+  writeFileSync(cfg, 'known_devices:\n  - mac: nope\n    name: a\n');
+  await assert.rejects(replay(['--history', file, '--config.file', cfg]), (e: unknown) => e instanceof UsageError && e.message.startsWith(`${cfg}:2: known_devices[0].mac`));
+  writeFileSync(cfg, 'listen: ":9100"\n');
+  await assert.rejects(replay(['--history', file, '--config.file', cfg]), (e: unknown) => e instanceof UsageError && /unknown key "listen"/.test(e.message));
 });
