@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     default:
       if (command !== undefined && !command.startsWith('-')) throw new UsageError(`unknown command "${command}"\n${HELP}`);
-      return (await import('./commands/exporter.js')).runExporter(argv);
+      return (await import('./commands/serve.js')).runServe(argv);
   }
 }
 

@@ -643,7 +643,7 @@ class Builder {
       }
       // a sweep lists hosts in IP order, like the exporter
       devices.sort((a, b) => ipv4ToInt(a.ip) - ipv4ToInt(b.ip));
-      sweeps.push({ ts: this.ts(i), devices });
+      sweeps.push({ tsSeconds: this.ts(i), devices });
     }
     const known: KnownDevice[] = [];
     for (const d of this.devs) if (d.known) known.push({ mac: d.macs[0].mac, ...d.known });
@@ -659,8 +659,9 @@ class Builder {
   }
 }
 
+/** The history file format of `ghost-hunter anomaly replay`: one {"ts": <unix seconds>, "devices": [...]} per line. */
 export function toJsonl(sweeps: SweepRecord[]): string {
-  return sweeps.map((s) => JSON.stringify(s)).join('\n') + '\n';
+  return sweeps.map((s) => JSON.stringify({ ts: s.tsSeconds, devices: s.devices })).join('\n') + '\n';
 }
 
 /** Per-sweep labels for evaluation: 1 anomalous, 0 normal, -1 don't care (before observable / short tail after an anomaly). */
@@ -669,7 +670,7 @@ export function labelSweeps(s: SimScenario, tailSweeps = 6): { labels: Int8Array
   const labels = new Int8Array(n);
   const kinds: (AnomalyKind | null)[] = new Array(n).fill(null);
   const eventOf = new Int32Array(n).fill(-1);
-  const t0 = s.sweeps[0].ts;
+  const t0 = s.sweeps[0].tsSeconds;
   const at = (ts: number) => Math.round((ts - t0) / s.interval);
   s.events.forEach((e, k) => {
     if (!e.anomalous) return;

@@ -15,14 +15,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
-import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, FeatureState, featureRecord, type FeatureName, type FeatureStateSnapshot } from './features.js';
-import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, quantileOfSorted, sigmoid, type Baselines } from './detectors.js';
+import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, featureRecord, type FeatureName } from './feature-names.js';
+import { FeatureState, type FeatureStateSnapshot } from './features.js';
+import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, sigmoid, type Baselines } from './detectors.js';
+import { quantileOfSorted } from './quantile.js';
 import { featureAttribution, forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
 import { FeatureWindow } from './window.js';
 import { chooseThreshold, DEFAULT_THRESHOLD_OPTIONS } from './threshold.js';
 import { mixSeed } from './prng.js';
 
 export const DEFAULT_OPTIONS: AnomalyOptions = {
+  intervalSeconds: 300,
   warmupSweeps: 288,
   windowSeconds: 28 * 86400,
   retrainEverySweeps: 12,
@@ -64,6 +67,8 @@ export interface EngineSnapshot {
   /** what the state was built with; a snapshot built otherwise is not used */
   features: string;
   windowSeconds: number;
+  /** absent in snapshots written before it was recorded: those were taken at 300 */
+  intervalSeconds?: number;
   tzOffsetMinutes: number;
   gatewayIp: string | null;
   warmupSweeps: number;
@@ -137,6 +142,7 @@ export class AnomalyEngine {
     } as AnomalyOptions & { tzOffsetMinutes: number };
     if (!(this.opts.warmupSweeps >= 1)) this.opts.warmupSweeps = 1;
     if (!(this.opts.retrainEverySweeps >= 1)) this.opts.retrainEverySweeps = 1;
+    if (!(this.opts.intervalSeconds > 0)) this.opts.intervalSeconds = DEFAULT_OPTIONS.intervalSeconds;
     this.known = known;
     this.state = this.newState();
     this.win = new FeatureWindow(this.slots);
@@ -147,15 +153,15 @@ export class AnomalyEngine {
   }
 
   private stateOptions() {
-    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes };
+    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds };
   }
 
   private get slots(): number {
     return Math.max(1, this.opts.forests ?? 6);
   }
 
-  /** ts of the newest sweep folded into the state (-Infinity before the first). */
-  get lastSweepTs(): number {
+  /** Time of the newest sweep folded into the state (-Infinity before the first). */
+  get lastSweepTsSeconds(): number {
     return this.lastTs;
   }
 
@@ -183,16 +189,16 @@ export class AnomalyEngine {
   /** Fold one sweep into the state and window; returns its features and window row. */
   private ingest(sweep: SweepRecord): { f: number[]; p: number } {
     const f = this.state.step(sweep);
-    const p = this.win.push(sweep.ts, f);
+    const p = this.win.push(sweep.tsSeconds, f);
     this.sweepsSeen++;
-    this.lastTs = sweep.ts;
+    this.lastTs = sweep.tsSeconds;
     const w = this.opts.warmupSweeps;
     if (this.sweepsSeen >= w && (this.sweepsSeen - w) % this.opts.retrainEverySweeps === 0) {
       const index = (this.sweepsSeen - w) / this.opts.retrainEverySweeps;
-      if (index === 0) this.firstDueTs = sweep.ts;
-      this.dues.push([index, sweep.ts]);
+      if (index === 0) this.firstDueTs = sweep.tsSeconds;
+      this.dues.push([index, sweep.tsSeconds]);
       if (this.dues.length > 2 * this.slots) this.dues.shift();
-      this.due = { ts: sweep.ts, index };
+      this.due = { ts: sweep.tsSeconds, index };
     }
     this.dropOldRows(); // only advances the window's start: p stays valid
     return { f, p };
@@ -245,7 +251,7 @@ export class AnomalyEngine {
   }
 
   private newerThanState(history: SweepRecord[]): SweepRecord[] {
-    return history.filter((s) => s.ts > this.lastTs).sort((a, b) => a.ts - b.ts);
+    return history.filter((s) => s.tsSeconds > this.lastTs).sort((a, b) => a.tsSeconds - b.tsSeconds);
   }
 
   /** The feature state and window (not the model: the next retrainIfDue() trains it from these). */
@@ -255,6 +261,7 @@ export class AnomalyEngine {
       version: SNAPSHOT_VERSION,
       features: FEATURE_NAMES.join(','),
       windowSeconds: this.opts.windowSeconds,
+      intervalSeconds: this.opts.intervalSeconds,
       tzOffsetMinutes: this.opts.tzOffsetMinutes,
       gatewayIp: this.opts.gatewayIp ?? null,
       warmupSweeps: this.opts.warmupSweeps,
@@ -287,6 +294,7 @@ export class AnomalyEngine {
     const o = this.opts;
     const same: [string, unknown, unknown][] = [
       ['window', snap.windowSeconds, o.windowSeconds],
+      ['sweep interval', snap.intervalSeconds ?? 300, o.intervalSeconds],
       ['time zone offset', snap.tzOffsetMinutes, o.tzOffsetMinutes],
       ['gateway', snap.gatewayIp, o.gatewayIp ?? null],
       ['warm-up', snap.warmupSweeps, o.warmupSweeps],
@@ -316,24 +324,24 @@ export class AnomalyEngine {
   }
 
   observe(sweep: SweepRecord): AnomalyResult {
-    if (sweep.ts <= this.lastTs) {
+    if (sweep.tsSeconds <= this.lastTs) {
       // out-of-order or duplicate sweep: score it against the current state without folding it in twice
-      return this.result(sweep.ts, null);
+      return this.result(sweep.tsSeconds, null);
     }
-    return this.result(sweep.ts, this.ingest(sweep));
+    return this.result(sweep.tsSeconds, this.ingest(sweep));
   }
 
   private result(ts: number, row: { f: number[]; p: number } | null): AnomalyResult {
     const m = this.model;
     const features = row ? featureRecord(row.f) : {};
     if (!m || !row) {
-      return { ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
+      return { tsSeconds: ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
     }
     const parts = combine(row.f, this.win, row.p, m);
     const detectors: Record<string, number> = {};
     for (const n of DETECTOR_NAMES) detectors[n] = round(parts.detectors[n]);
     return {
-      ts,
+      tsSeconds: ts,
       state: 'ready',
       score: round(parts.score),
       threshold: round(m.threshold),
@@ -462,8 +470,10 @@ export class AnomalyEngine {
       scores[i] = 1 - (1 - win.detMax[p]) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
       if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await pause();
     }
-    const span = win.ts[to - 1] - win.ts[from] + 300;
-    const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, budgetPerWeek: this.opts.falseAlarmsPerWeek });
+    const span = win.ts[to - 1] - win.ts[from] + this.opts.intervalSeconds;
+    // alarms less than half an hour apart are one episode
+    const mergeGap = Math.max(1, Math.round(1800 / this.opts.intervalSeconds));
+    const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, mergeGap, budgetPerWeek: this.opts.falseAlarmsPerWeek });
     if (win !== this.win) return false; // restored meanwhile: this model belongs to the old state
     const d = performance.now() - slice;
     this.lastTrainCost = { forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
@@ -475,7 +485,7 @@ export class AnomalyEngine {
     return {
       state: this.model ? 'ready' : 'training',
       samples: this.win.end() - this.win.firstAfter(this.lastTs - this.opts.windowSeconds),
-      lastTrainedTs: this.model?.trainedTs ?? null,
+      lastTrainedTsSeconds: this.model?.trainedTs ?? null,
       threshold: this.model ? round(this.model.threshold) : null,
     };
   }

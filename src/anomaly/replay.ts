@@ -10,6 +10,7 @@ import { normalizeMac } from '../net/mac.js';
 import type { AnomalyOptions, AnomalyResult, Contribution, KnownDevice, SweepRecord } from './types.js';
 
 export interface ReplayLine {
+  /** The scored sweep's time (unix seconds), as in the history file. */
   ts: number;
   score: number | null;
   anomalous: boolean;
@@ -37,11 +38,11 @@ export async function replaySweeps(
   opts: ReplayOptions,
   onResult: (line: ReplayLine, result: AnomalyResult) => void,
 ): Promise<ReplaySummary> {
-  const sorted = [...sweeps].sort((a, b) => a.ts - b.ts);
+  const sorted = [...sweeps].sort((a, b) => a.tsSeconds - b.tsSeconds);
   if (sorted.length < 2) throw new UsageError('replay needs at least two sweeps');
-  const trainUntil = opts.trainUntil ?? sorted[Math.floor(sorted.length / 2) - 1].ts;
-  const train = sorted.filter((s) => s.ts <= trainUntil);
-  const rest = sorted.filter((s) => s.ts > trainUntil);
+  const trainUntil = opts.trainUntil ?? sorted[Math.floor(sorted.length / 2) - 1].tsSeconds;
+  const train = sorted.filter((s) => s.tsSeconds <= trainUntil);
+  const rest = sorted.filter((s) => s.tsSeconds > trainUntil);
   if (train.length < 2) throw new UsageError(`--train-until ${trainUntil} leaves fewer than two sweeps to train on`);
   // warm-up = the training part, so the one retrain happens exactly at --train-until
   const engine = new AnomalyEngine(opts.known ?? [], { ...opts.engine, warmupSweeps: train.length });
@@ -49,7 +50,7 @@ export async function replaySweeps(
   await engine.retrainIfDue();
   for (const s of rest) {
     const r = engine.observe(s);
-    onResult({ ts: r.ts, score: r.score, anomalous: r.anomalous, threshold: r.threshold, detectors: r.detectors, top: r.contributions }, r);
+    onResult({ ts: r.tsSeconds, score: r.score, anomalous: r.anomalous, threshold: r.threshold, detectors: r.detectors, top: r.contributions }, r);
   }
   const info = engine.modelInfo();
   return { trainSweeps: train.length, scoredSweeps: rest.length, threshold: info?.threshold ?? null, modelBytes: info?.bytes ?? null };
@@ -78,7 +79,7 @@ export function parseHistory(text: string, file: string): SweepRecord[] {
         throw new UsageError(`${where}: devices[${j}] must be {"mac": "...", "ip": "..."}`);
       return { mac: normalizeMac(dd.mac), ip: dd.ip };
     });
-    out.push({ ts: o.ts, devices });
+    out.push({ tsSeconds: o.ts, devices });
   }
   return out;
 }

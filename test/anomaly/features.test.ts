@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FEATURE_INDEX as F, FeatureState } from '../../src/anomaly/features.js';
+import { FEATURE_INDEX as F } from '../../src/anomaly/feature-names.js';
+import { FeatureState } from '../../src/anomaly/features.js';
 import { isRandomizedMac } from '../../src/net/mac.js';
 import type { SweepRecord } from '../../src/anomaly/types.js';
 import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP } from './helpers.js';
@@ -14,7 +15,7 @@ function run(history: SweepRecord[], known = KNOWN): number[][] {
 
 test('features come from past sweeps only: changing the future does not change earlier rows', () => {
   const base = quietHistory(400);
-  const alt = base.map((s, i) => (i >= 350 ? { ts: s.ts, devices: [...s.devices, { mac: mac(i), ip: `192.168.1.${150 + (i % 50)}` }] } : s));
+  const alt = base.map((s, i) => (i >= 350 ? { tsSeconds: s.tsSeconds, devices: [...s.devices, { mac: mac(i), ip: `192.168.1.${150 + (i % 50)}` }] } : s));
   const a = run(base);
   const b = run(alt);
   assert.deepEqual(a.slice(0, 350), b.slice(0, 350));
@@ -27,8 +28,8 @@ test('a new device is new once, then recent; randomized MACs are recognised', ()
   for (const x of h) s.step(x);
   const t = nextTs(h);
   const extra = [{ mac: mac(1, true), ip: '192.168.1.200' }];
-  const f1 = s.step({ ts: t, devices: [...h[0].devices, ...extra] });
-  const f2 = s.step({ ts: t + STEP, devices: [...h[0].devices, ...extra] });
+  const f1 = s.step({ tsSeconds: t, devices: [...h[0].devices, ...extra] });
+  const f2 = s.step({ tsSeconds: t + STEP, devices: [...h[0].devices, ...extra] });
   assert.equal(f1[F.new_devices], 1);
   assert.equal(f2[F.new_devices], 0);
   assert.equal(f2[F.new_recent], 1);
@@ -41,19 +42,19 @@ test('a new device is new once, then recent; randomized MACs are recognised', ()
 test('gateway IP answered by a second MAC is a conflict; an extender answering for clients is not a duplicate', () => {
   const ext = { mac: '00:11:22:33:44:99', ip: '192.168.1.2' };
   const known = [...KNOWN, { mac: ext.mac, class: 'extender' }];
-  const h = quietHistory(300).map((s) => ({ ts: s.ts, devices: [...s.devices, ext] }));
+  const h = quietHistory(300).map((s) => ({ tsSeconds: s.tsSeconds, devices: [...s.devices, ext] }));
   const s = state(known);
   for (const x of h) s.step(x);
   const t = nextTs(h);
   const base = h[h.length - 1].devices;
-  const spoof = s.step({ ts: t, devices: [...base, { mac: mac(5), ip: GATEWAY.ip }] });
+  const spoof = s.step({ tsSeconds: t, devices: [...base, { mac: mac(5), ip: GATEWAY.ip }] });
   assert.equal(spoof[F.gateway_conflict], 1);
   // the extender answers for a client's IP while the client also still answers (roaming moment)
   const client = ALWAYS_ON[3];
-  const nat = s.step({ ts: t + STEP, devices: [...base, { mac: ext.mac, ip: client.ip }] });
+  const nat = s.step({ tsSeconds: t + STEP, devices: [...base, { mac: ext.mac, ip: client.ip }] });
   assert.equal(nat[F.dup_ip], 0);
   assert.equal(nat[F.gateway_conflict], 0);
-  const dup = s.step({ ts: t + 2 * STEP, devices: [...base, { mac: mac(6), ip: ALWAYS_ON[4].ip }] });
+  const dup = s.step({ tsSeconds: t + 2 * STEP, devices: [...base, { mac: mac(6), ip: ALWAYS_ON[4].ip }] });
   assert.equal(dup[F.dup_ip], 1);
 });
 
@@ -64,10 +65,10 @@ test('always-on devices missing are debounced and measured against their usual g
   const gone = ALWAYS_ON[2].mac;
   const base = [GATEWAY, ...ALWAYS_ON].filter((d) => d.mac !== gone);
   let t = nextTs(h);
-  const first = s.step({ ts: t, devices: base });
+  const first = s.step({ tsSeconds: t, devices: base });
   assert.equal(first[F.always_on_missing], 0, 'one missed reply is ARP loss');
   let last = first;
-  for (let k = 0; k < 24; k++) last = s.step({ ts: (t += STEP), devices: base });
+  for (let k = 0; k < 24; k++) last = s.step({ tsSeconds: (t += STEP), devices: base });
   assert.equal(last[F.always_on_missing], 1);
   assert.ok(last[F.always_on_gap_ratio] > 2);
   assert.ok(last[F.segment_missing_frac] > 0 && last[F.segment_missing_frac] < 0.2);

@@ -22,23 +22,23 @@ async function replay(args: string[]): Promise<{ code: number; lines: Record<str
 test('replays a small generated JSONL: one line per sweep after --train-until, anomaly flagged', async () => {
   const h = quietHistory(400);
   const burstAt = 380;
-  h[burstAt] = { ts: h[burstAt].ts, devices: [...h[burstAt].devices, ...Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }))] };
+  h[burstAt] = { tsSeconds: h[burstAt].tsSeconds, devices: [...h[burstAt].devices, ...Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }))] };
   const file = join(dir, 'h.jsonl');
-  writeFileSync(file, h.map((s) => JSON.stringify(s)).join('\n') + '\n');
+  writeFileSync(file, toJsonl(h));
   const cfg = join(dir, 'c.yaml');
   writeFileSync(cfg, `known_devices:\n  - mac: "${GATEWAY.mac.toUpperCase()}"\n    name: router\n    critical: true\n`);
-  const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].ts), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
+  const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.equal(code, 0);
   assert.equal(lines.length, 100);
   assert.deepEqual(Object.keys(lines[0]).sort(), ['anomalous', 'detectors', 'score', 'threshold', 'top', 'ts']);
-  assert.equal(lines[0].ts, h[300].ts);
+  assert.equal(lines[0].ts, h[300].tsSeconds);
   const burst = lines[burstAt - 300] as { anomalous: boolean; score: number; top: { feature: string }[] };
   assert.equal(burst.anomalous, true);
   assert.ok(burst.top.some((t) => t.feature === 'new_cohort'));
   const before = lines.slice(0, burstAt - 300) as { score: number }[];
   assert.ok(before.every((l) => l.score < burst.score));
   // same seed, same output
-  const again = await replay(['--history', file, '--train-until', String(h[299].ts), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
+  const again = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.deepEqual(again.lines, lines);
 });
 

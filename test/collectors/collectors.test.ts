@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { buildRegistry } from '../../src/collectors/index.js';
-import type { ExporterState } from '../../src/collectors/state.js';
 import type { KnownDeviceConfig } from '../../src/config/schema.js';
-import type { InterfaceWorker, WorkerStats } from '../../src/exporter/worker.js';
+import type { AnomalyReadout, MonitorReadout, SegmentReadout } from '../../src/monitor/readout.js';
+import type { SegmentStats } from '../../src/monitor/sweep-stats.js';
 import { EVENT_KINDS, Inventory, type EventKind, type InventoryOptions } from '../../src/inventory/inventory.js';
 import { DECODE_ERROR_REASONS } from '../../src/arp/codec.js';
 import { VERSION } from '../../src/version.js';
@@ -69,13 +69,13 @@ function known(mac: string, extra: Partial<KnownDeviceConfig> = {}): [string, Kn
   return [mac, { mac, name: 'nas', class: 'storage', critical: false, can_sleep: false, ...extra }];
 }
 
-function stats(extra: Partial<WorkerStats> = {}): WorkerStats {
-  return { sweeps: 0, errors: 0, slow: 0, up: false, running: false, lastStartTs: null, lastDurationSeconds: 0, lastAddresses: 0, lastSuccessTs: null, requestsSent: 0, replies: 0, lastError: null, ...extra };
+function stats(extra: Partial<SegmentStats> = {}): SegmentStats {
+  return { sweeps: 0, errors: 0, slow: 0, up: false, running: false, lastStartMs: null, lastDurationSeconds: 0, lastAddresses: 0, lastSuccessMs: null, requestsSent: 0, replies: 0, lastError: null, ...extra };
 }
 
-function fakeWorker(name: string, inventory: Inventory, s: WorkerStats, counts: Partial<Record<EventKind, number>> = {}, bogus: [string, number][] = []): InterfaceWorker {
+function fakeSegment(name: string, inventory: Inventory, s: SegmentStats, counts: Partial<Record<EventKind, number>> = {}, bogus: [string, number][] = []): SegmentReadout {
   const events = new Map<EventKind, number>(EVENT_KINDS.map((k) => [k, counts[k] ?? 0]));
-  return { name, inventory, stats: s, events, capture: () => ({ frames: 1234, dropped: 5, bogus: new Map(bogus) }) } as unknown as InterfaceWorker;
+  return { name, inventory, stats: s, events, capture: () => ({ frames: 1234, dropped: 5, bogus: new Map(bogus) }) };
 }
 
 const GW = '00:16:3e:00:00:fe';
@@ -88,7 +88,7 @@ function scenario() {
   const knownMap = new Map([known(NAS, { name: 'nas "main"\\1', critical: true }), known(GONE, { name: 'printer', class: '' })]);
   const opts: InventoryOptions = { absentAfterMs: 15 * MIN, sleepyAbsentAfterMs: 120 * MIN, retentionMs: 60 * MIN, maxDevices: 4, known: knownMap, gatewayIp: '198.18.0.1' };
   // A restored device whose vendor needs escaping in the exposition format.
-  const odd = { interface: 'eth0', mac: ODD, ips: ['198.18.0.42'], vendor: 'Odd "Vendor"\\ Ltd\nSecond line', randomized: false, firstSeen: T0 - MIN, lastSeen: T0 - MIN, lastRttMs: null, present: true, absentSince: null };
+  const odd = { interface: 'eth0', mac: ODD, ips: ['198.18.0.42'], vendor: 'Odd "Vendor"\\ Ltd\nSecond line', randomized: false, firstSeenMs: T0 - MIN, lastSeenMs: T0 - MIN, lastRttMs: null, present: true, absentSinceMs: null };
   const eth0 = new Inventory('eth0', opts, [odd]);
   eth0.applySweep(
     [
@@ -104,17 +104,26 @@ function scenario() {
   const eth1 = new Inventory('eth1', { ...opts, gatewayIp: null, maxDevices: 100 });
   eth1.applySweep([{ ip: '198.18.5.5', mac: '00:16:3e:00:05:05', rttMs: 3 }, { ip: '198.18.5.5', mac: '00:16:3e:00:05:06', rttMs: 4 }], T0);
 
-  const workers = [
-    fakeWorker('eth0', eth0, stats({ sweeps: 10, errors: 1, slow: 2, up: true, running: true, lastStartTs: T0 + 6000, lastDurationSeconds: 1.5, lastAddresses: 254, lastSuccessTs: T0 + 5000, requestsSent: 600, replies: 40 }), { new_device: 4, device_gone: 1 }, [['truncated', 3], ['bad_opcode', 1]]),
-    fakeWorker('eth1', eth1, stats({ sweeps: 1, errors: 1, lastStartTs: T0 }), { new_device: 2, ip_conflict: 1 }),
+  // eth0's model scores sweeps, eth1's is still training
+  const anomaly = new Map<string, AnomalyReadout>([
+    ['eth0', {
+      result: { tsSeconds: T0 / 1000, state: 'ready', score: 0.8125, threshold: 0.5, anomalous: true, detectors: { new_burst: 0.9, night_device: 0.1 }, contributions: [{ feature: 'new_cohort', value: 7, weight: 0.8 }], features: {} },
+      status: { state: 'ready', samples: 300, lastTrainedTsSeconds: T0 / 1000, threshold: 0.5 },
+    }],
+    ['eth1', { result: null, status: { state: 'training', samples: 3, lastTrainedTsSeconds: null, threshold: null } }],
+  ]);
+  const segments = [
+    fakeSegment('eth0', eth0, stats({ sweeps: 10, errors: 1, slow: 2, up: true, running: true, lastStartMs: T0 + 6000, lastDurationSeconds: 1.5, lastAddresses: 254, lastSuccessMs: T0 + 5000, requestsSent: 600, replies: 40 }), { new_device: 4, device_gone: 1 }, [['truncated', 3], ['bad_opcode', 1]]),
+    fakeSegment('eth1', eth1, stats({ sweeps: 1, errors: 1, lastStartMs: T0 }), { new_device: 2, ip_conflict: 1 }),
   ];
-  const state: ExporterState = {
-    workers: () => workers,
+  const state: MonitorReadout = {
+    segments: () => segments,
+    anomaly: () => anomaly,
     known: () => knownMap,
     store: () => ({ writable: false, errors: 7 }),
-    reload: () => ({ successful: true, lastSuccessTs: T0 }),
+    reload: () => ({ successful: true, lastSuccessMs: T0 }),
   };
-  return { state, eth0, eth1, workers };
+  return { state, eth0, eth1, segments };
 }
 
 async function render(registry: Registry): Promise<string> {
@@ -142,7 +151,7 @@ describe('collectors', () => {
       assert.ok(f.help.length > 10, `${name}: help text`);
       for (const s of f.samples) assert.deepEqual(Object.keys(s.labels).sort(), doc.labels, `${name}: labels`);
     }
-    // The anomaly series are registered by the anomaly engine (src/anomaly/metrics.ts), not here.
+    // The anomaly series come from collectors/anomaly.ts, registered by buildRegistry like the rest.
     const missing = [...documented.keys()].filter((n) => !families.has(n) && !n.startsWith('ghosthunter_anomal'));
     assert.deepEqual(missing, []);
     for (const [name, f] of families) assert.ok(f.samples.length > 0 || name === 'ghosthunter_last_sweep_success_timestamp_seconds', `${name} has samples`);
@@ -234,7 +243,7 @@ describe('collectors', () => {
   });
 
   it('no interfaces: still a valid exposition', async () => {
-    const state: ExporterState = { workers: () => [], known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessTs: 0 }) };
+    const state: MonitorReadout = { segments: () => [], anomaly: () => new Map(), known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessMs: 0 }) };
     const text = await render(buildRegistry(state, { processMetrics: false }));
     assert.match(text, /^ghosthunter_store_writable 1$/m);
     assert.match(text, /^ghosthunter_config_last_reload_successful 0$/m);
