@@ -173,3 +173,12 @@ test('snapshot built with other options is refused with the reason; garbage is r
   assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 16) }), /holds 2 values, its layout says/);
   assert.match(new AnomalyEngine(KNOWN, { ...OPTS, seed: 6 }).snapshotMismatch(snap) ?? '', /forest seed 5, .* differs from seed 6/);
 });
+
+test('a snapshot taken at another sweep interval is not used; one from before the interval was recorded counts as 5 minutes', () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  for (const s of history.slice(0, 50)) e.observe(s);
+  const snap = decodeSnapshot(encodeSnapshot(e.snapshot()));
+  assert.match(new AnomalyEngine(KNOWN, { ...OPTS, intervalSeconds: 60 }).snapshotMismatch(snap) ?? '', /sweep interval 300 differs from 60/);
+  const { intervalSeconds: _recorded, ...older } = snap;
+  assert.equal(new AnomalyEngine(KNOWN, OPTS).snapshotMismatch(older), null);
+});

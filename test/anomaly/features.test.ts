@@ -4,7 +4,7 @@ import { FEATURE_INDEX as F } from '../../src/anomaly/feature-names.js';
 import { FeatureState } from '../../src/anomaly/features.js';
 import { isRandomizedMac } from '../../src/net/mac.js';
 import type { SweepRecord } from '../../src/anomaly/types.js';
-import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP } from './helpers.js';
+import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP, T0 } from './helpers.js';
 
 const state = (known = KNOWN) => new FeatureState({ windowSeconds: 28 * 86400, tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip }, known);
 
@@ -72,4 +72,65 @@ test('always-on devices missing are debounced and measured against their usual g
   assert.equal(last[F.always_on_missing], 1);
   assert.ok(last[F.always_on_gap_ratio] > 2);
   assert.ok(last[F.segment_missing_frac] > 0 && last[F.segment_missing_frac] < 0.2);
+});
+
+/** A quiet network (the gateway and the always-on devices answer every sweep) swept every `interval` seconds. */
+function sweeper(interval: number) {
+  const state = new FeatureState({ windowSeconds: 28 * 86400, tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip, intervalSeconds: interval }, KNOWN);
+  let ts = T0;
+  return {
+    /** Sweeps until `seconds` after the first sweep (exclusive), with `devices` answering besides the base. */
+    until(seconds: number, devices: (typeof ALWAYS_ON)[number][] = [], without: string[] = []): number[] {
+      let f: number[] = [];
+      while (ts < T0 + seconds) f = this.sweep(devices, without);
+      return f;
+    },
+    sweep(devices: (typeof ALWAYS_ON)[number][] = [], without: string[] = []): number[] {
+      const base = [GATEWAY, ...ALWAYS_ON].filter((d) => !without.includes(d.mac));
+      const f = state.step({ tsSeconds: ts, devices: [...base, ...devices] });
+      ts += interval;
+      return f;
+    },
+    get elapsed(): number {
+      return ts - T0;
+    },
+  };
+}
+
+test('windows are hours and days at any scan.interval: 1-minute sweeps mean what 5-minute sweeps mean', () => {
+  const HOUR = 3600;
+  for (const interval of [60, 300]) {
+    const n = sweeper(interval);
+    // within the first hour of history (the bootstrap), a newcomer is not "new"
+    n.until(HOUR / 2);
+    const early = { mac: mac(1), ip: '192.168.1.201' };
+    assert.equal(n.sweep([early])[F.new_devices], 0, `${interval}s: bootstrap lasts an hour`);
+    n.until(2 * HOUR, [early]);
+    // a newcomer after it is new, and recent for three hours
+    const late = { mac: mac(2), ip: '192.168.1.202' };
+    const arrival = n.elapsed;
+    const first = n.sweep([early, late]);
+    assert.deepEqual([first[F.new_devices], first[F.new_recent]], [1, 1], `${interval}s: new after the bootstrap`);
+    assert.equal(n.until(arrival + 3 * HOUR + 1, [early, late])[F.new_recent], 1, `${interval}s: still recent 3 h later`);
+    assert.equal(n.sweep([early, late])[F.new_recent], 0, `${interval}s: no longer recent after 3 h`);
+    // a randomized MAC counts as new within the hour
+    const phone = { mac: mac(3, true), ip: '192.168.1.203' };
+    const seen = n.elapsed;
+    assert.equal(n.sweep([early, late, phone])[F.random_new_1h], 1, `${interval}s: a new randomized MAC`);
+    assert.equal(n.until(seen + HOUR, [early, late, phone])[F.random_new_1h], 1, `${interval}s: within the hour`);
+    assert.equal(n.sweep([early, late, phone])[F.random_new_1h], 0, `${interval}s: not after an hour`);
+  }
+});
+
+test('always-on takes a day of presence at any scan.interval', () => {
+  for (const interval of [60, 300]) {
+    const n = sweeper(interval);
+    // present for five hours (300 sweeps at 1 minute, more than a day of 5-minute sweeps): not yet always-on
+    n.until(5 * 3600);
+    n.sweep([], [ALWAYS_ON[0].mac]);
+    assert.equal(n.sweep([], [ALWAYS_ON[0].mac])[F.always_on_missing], 0, `${interval}s: five hours are not a day`);
+    n.until(25 * 3600);
+    n.sweep([], [ALWAYS_ON[1].mac]);
+    assert.equal(n.sweep([], [ALWAYS_ON[1].mac])[F.always_on_missing], 1, `${interval}s: missing after a day of presence`);
+  }
 });
