@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
       setFlagsFromString('--no-opt');
       return (await import('./commands/sweep.js')).runSweepCommand(rest);
     case 'lab':
-      return (await import('./lab/cli.js')).runLabCommand(rest);
+      return (await import('./commands/lab.js')).runLabCommand(rest);
     case 'anomaly':
       if (rest[0] !== 'replay') throw new UsageError('usage: ghost-hunter anomaly replay --history <file.jsonl>');
       return (await import('./commands/anomaly-replay.js')).runAnomalyReplay(rest.slice(1));

@@ -16,13 +16,12 @@
 import { performance } from 'node:perf_hooks';
 import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
 import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, featureRecord, type FeatureName } from './feature-names.js';
-import { FeatureState, type FeatureStateSnapshot } from './features.js';
-import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, sigmoid, type Baselines } from './detectors.js';
-import { quantileOfSorted } from './quantile.js';
-import { featureAttribution, forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
+import { FeatureState } from './features.js';
+import { DETECTORS, DETECTOR_NAMES } from './detectors.js';
+import { featureAttribution } from './forest.js';
+import { combine, FOREST_WEIGHT, trainModel, type ScoreParts, type TrainedModel } from './model.js';
+import type { EngineSnapshot } from './snapshot-codec.js';
 import { FeatureWindow } from './window.js';
-import { chooseThreshold, DEFAULT_THRESHOLD_OPTIONS } from './threshold.js';
-import { mixSeed } from './prng.js';
 
 export const DEFAULT_OPTIONS: AnomalyOptions = {
   intervalSeconds: 300,
@@ -33,87 +32,9 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
   seed: 1,
 };
 
-/** Weight of the isolation-forest part in the combined score. */
-const FOREST_WEIGHT = 0.7;
-/** Forest terms computed between two yields to the event loop while re-scoring the window. */
-const TERMS_PER_SLICE = 4000;
-/** Rows combined into calibration scores between two yields. */
-const ROWS_PER_SLICE = 10_000;
 const SNAPSHOT_VERSION = 1;
 
-export interface TrainedModel {
-  forest: ForestModel;
-  /** due ts each slot's forest was trained at */
-  slotDue: number[];
-  baselines: Baselines;
-  forestCenter: number;
-  forestScale: number;
-  threshold: number;
-  trainedTs: number;
-  samples: number;
-  bytes: number;
-}
-
-export interface ScoreParts {
-  score: number;
-  detectors: Record<string, number>;
-  forest: number;
-  forestRaw: number;
-}
-
-/** Everything needed to resume without replaying history: feature state and window, not the model. */
-export interface EngineSnapshot {
-  version: number;
-  /** what the state was built with; a snapshot built otherwise is not used */
-  features: string;
-  windowSeconds: number;
-  /** absent in snapshots written before it was recorded: those were taken at 300 */
-  intervalSeconds?: number;
-  tzOffsetMinutes: number;
-  gatewayIp: string | null;
-  warmupSweeps: number;
-  retrainEverySweeps: number;
-  /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
-  forest: string;
-  sweepsSeen: number;
-  lastTs: number;
-  dues: [index: number, ts: number][];
-  firstDueTs: number | null;
-  state: FeatureStateSnapshot;
-  rowTs: number[];
-  /** feature vectors, FEATURE_NAMES.length values per row */
-  rows: Float64Array;
-  /** per row and slot: cached forest term and the due ts of the forest that computed it (saves re-scoring at start) */
-  terms: Float64Array;
-  termDue: Float64Array;
-}
-
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Forest score of window row p, filling its per-slot cache for the model's slots. */
-function forestRaw(win: FeatureWindow, p: number, m: Pick<TrainedModel, 'forest' | 'slotDue'>): number {
-  const slots = m.forest.forests;
-  const S = win.slots;
-  let total = 0;
-  for (let k = 0; k < slots.length; k++) {
-    if (win.termDue[p * S + k] !== m.slotDue[k]) {
-      win.term[p * S + k] = forestTerm(slots[k], win.x, p * FeatureWindow.forestWidth);
-      win.termDue[p * S + k] = m.slotDue[k];
-    }
-    total += win.term[p * S + k];
-  }
-  return slots.length === 0 ? 0 : total / slots.length;
-}
-
-function combine(f: readonly number[], win: FeatureWindow, p: number, m: TrainedModel): ScoreParts {
-  const detectors = detectorScores(f, m.baselines);
-  let det = 0;
-  for (const n of DETECTOR_NAMES) det = Math.max(det, detectors[n]);
-  const raw = forestRaw(win, p, m);
-  const forest = sigmoid((raw - m.forestCenter) / m.forestScale);
-  const score = 1 - (1 - det) * (1 - FOREST_WEIGHT * forest);
-  return { score, detectors, forest, forestRaw: raw };
-}
 
 export class AnomalyEngine {
   private opts: AnomalyOptions & { tzOffsetMinutes: number };
@@ -402,8 +323,7 @@ export class AnomalyEngine {
 
   private async trainPinned(win: FeatureWindow, due: { ts: number; index: number }): Promise<boolean> {
     const [from, to] = this.windowRange(due.ts);
-    const n = to - from;
-    if (n < 2) return false;
+    if (to - from < 2) return false;
     // CPU time of the synchronous slices (what a retrain costs the event loop), excluding the yields
     let cpu = 0;
     let slice = performance.now();
@@ -415,69 +335,16 @@ export class AnomalyEngine {
       await yieldToLoop();
       slice = performance.now();
     };
-    const targets = this.slotTargets(due.index);
-    const prev = this.model;
-    const slots: SmallForest[] = [];
-    let forestsTrained = 0;
-    for (let k = 0; k < targets.length; k++) {
-      if (prev && prev.slotDue[k] === targets[k] && prev.forest.forests[k]) {
-        slots.push(prev.forest.forests[k]);
-        continue;
-      }
-      const [a, b] = this.windowRange(targets[k]);
-      const forest = trainSmallForestOn(
-        (i) => win.forestRow(a + i),
-        b - a,
-        this.opts.treesPerForest ?? 10,
-        this.opts.sampleSize ?? 256,
-        forestSeed(mixSeed(this.opts.seed ?? 1, targets[k]), k),
-      );
-      if (!forest) return false;
-      slots.push(forest);
-      forestsTrained++;
-      await pause();
-    }
-    const model = { forest: { forests: slots, width: FeatureWindow.forestWidth }, slotDue: targets };
-    // re-score the window: only the slots a row has not been scored by yet
-    const raw = new Float64Array(n);
-    let work = 0;
-    for (let i = 0; i < n; i++) {
-      const p = from + i;
-      for (let k = 0; k < slots.length; k++) if (win.termDue[p * win.slots + k] !== targets[k]) work++;
-      raw[i] = forestRaw(win, p, model);
-      if (work >= TERMS_PER_SLICE) {
-        work = 0;
-        await pause();
-      }
-    }
-    const sorted = raw.slice().sort();
-    const q50 = quantileOfSorted(sorted, 0.5);
-    const q999 = quantileOfSorted(sorted, 0.999);
-    const forestCenter = q999;
-    const forestScale = Math.max(0.005, (q999 - q50) / 3);
-    await pause();
-    const baselines = learnBaselines(win.det, win.ts, from, to);
-    // the baselines move only when the window's daily maxima do: rows keep their detector score until then
-    const sameBaselines = prev !== null && DETECTOR_NAMES.every((n) => prev.baselines[n] === baselines[n]);
-    if (!sameBaselines) this.baselineGen++;
-    const scores = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const p = from + i;
-      if (win.detGen[p] !== this.baselineGen) {
-        win.detMax[p] = maxDetectorScore(win.det, p * FeatureWindow.detectorWidth, baselines);
-        win.detGen[p] = this.baselineGen;
-      }
-      scores[i] = 1 - (1 - win.detMax[p]) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
-      if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await pause();
-    }
-    const span = win.ts[to - 1] - win.ts[from] + this.opts.intervalSeconds;
-    // alarms less than half an hour apart are one episode
-    const mergeGap = Math.max(1, Math.round(1800 / this.opts.intervalSeconds));
-    const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, mergeGap, budgetPerWeek: this.opts.falseAlarmsPerWeek });
+    const trained = await trainModel(
+      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, baselineGen: this.baselineGen, dueTs: due.ts, opts: this.opts },
+      pause,
+    );
+    if (!trained) return false;
+    this.baselineGen = trained.baselineGen;
     if (win !== this.win) return false; // restored meanwhile: this model belongs to the old state
     const d = performance.now() - slice;
-    this.lastTrainCost = { forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
-    this.model = { ...model, baselines, forestCenter, forestScale, threshold, trainedTs: due.ts, samples: n, bytes: modelBytes(model.forest) };
+    this.lastTrainCost = { forestsTrained: trained.forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
+    this.model = trained.model;
     return true;
   }
 
