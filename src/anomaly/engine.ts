@@ -358,9 +358,9 @@ export class AnomalyEngine {
   }
 
   /** Introspection for the harness and tests. */
-  modelInfo(): { bytes: number; samples: number; trainedTs: number; threshold: number } | null {
+  modelInfo(): { bytes: number; samples: number; trainedTsSeconds: number; threshold: number } | null {
     const m = this.model;
-    return m ? { bytes: m.bytes, samples: m.samples, trainedTs: m.trainedTs, threshold: m.threshold } : null;
+    return m ? { bytes: m.bytes, samples: m.samples, trainedTsSeconds: m.trainedTs, threshold: m.threshold } : null;
   }
 
   isRetrainDue(): boolean {

@@ -107,7 +107,7 @@ function rowMaker(result: SweepResult) {
 /** The same text as one JSON.stringify of the whole report, in pieces. */
 function* formatJson(result: SweepResult): Generator<string> {
   const s = result.stats;
-  const head = JSON.stringify({ interface: result.interface, started_at: new Date(result.startedAt).toISOString() });
+  const head = JSON.stringify({ interface: result.interface, started_at: new Date(result.startedAtMs).toISOString() });
   yield `${head.slice(0, -1)},"devices":[`;
   const row = rowMaker(result);
   for (let i = 0; i < result.devices.length; i += WRITE_CHUNK) {

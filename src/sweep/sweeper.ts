@@ -57,7 +57,8 @@ export interface SweepStats {
 
 export interface SweepResult {
   interface: string;
-  startedAt: number;
+  /** epoch ms */
+  startedAtMs: number;
   devices: DeviceReply[];
   /** IPs answered by more than one MAC in this sweep. */
   conflicts: { ip: string; macs: string[] }[];
@@ -148,7 +149,7 @@ export async function sweep(
   targets: Uint32Array,
   opts: SweepOptions,
 ): Promise<SweepResult> {
-  const startedAt = Date.now();
+  const startedAtMs = Date.now();
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
@@ -272,7 +273,7 @@ export async function sweep(
   });
   return {
     interface: iface.name,
-    startedAt,
+    startedAtMs,
     devices,
     conflicts: replies.conflicts().map(([i, macs]) => ({ ip: intToIpv4(targets[i]), macs })),
     stats: {
