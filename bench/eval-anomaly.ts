@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { replaySweeps } from '../src/anomaly/replay.js';
-import { ANOMALY_KINDS, labelSweeps, simulateScenario, type SimScenario } from '../src/anomaly/simulator.js';
-import { averagePrecision, episodes, rocAuc } from '../src/anomaly/evaluation.js';
+import { ANOMALY_KINDS, labelSweeps, simulateScenario, type SimScenario } from './anomaly/simulator.js';
+import { averagePrecision, episodes, rocAuc } from './anomaly/evaluation.js';
 import { scoreRow, trainSmallForest } from '../src/anomaly/forest.js';
 import { chooseThreshold } from '../src/anomaly/threshold.js';
 import { AnomalyEngine } from '../src/anomaly/engine.js';
@@ -53,7 +53,7 @@ const METHODS = ['ghost-hunter', 'ancestor (IF on count)', 'rules'] as const;
 
 async function runOurs(sim: SimScenario, seed: number): Promise<MethodRun> {
   const scores: number[] = new Array(sim.sweeps.length).fill(0);
-  const index = new Map(sim.sweeps.map((s, i) => [s.ts, i]));
+  const index = new Map(sim.sweeps.map((s, i) => [s.tsSeconds, i]));
   let threshold = NaN;
   const summary = await replaySweeps(
     sim.sweeps,
@@ -140,7 +140,7 @@ function accumulate(agg: Agg, run: ScenarioRun, method: string, alarmsOverride?:
   }
   const alarms = new Array<boolean>(n).fill(false);
   for (let i = testFrom; i < n; i++) alarms[i] = alarmsOverride ? alarmsOverride[i] : m.scores[i] >= m.threshold;
-  const t0 = sim.sweeps[0].ts;
+  const t0 = sim.sweeps[0].tsSeconds;
   const at = (ts: number) => Math.round((ts - t0) / sim.interval);
   const anomalies = sim.events.filter((e) => e.anomalous && at(e.start) >= testFrom);
   for (const e of anomalies) {
@@ -193,7 +193,7 @@ const maxOf = (xs: number[]) => Math.max(...xs);
 /** A sweep with its devices as JSON: one string instead of ~100 objects, so the harness's own data
  * does not make V8's full collections (charged to whatever runs then) longer than the engine's would be. */
 interface PackedSweep {
-  ts: number;
+  tsSeconds: number;
   devices: string;
 }
 
@@ -203,14 +203,14 @@ interface PackedSweep {
  */
 function officeHistory(seed: number, weeks: number, factor = 1) {
   const sim = simulateScenario('office', { seed, weeks });
-  const t0 = sim.sweeps[0].ts;
-  const sweeps = sim.sweeps.map((s) => ({ ts: t0 + Math.round((s.ts - t0) / factor), devices: s.devices }));
+  const t0 = sim.sweeps[0].tsSeconds;
+  const sweeps = sim.sweeps.map((s) => ({ tsSeconds: t0 + Math.round((s.tsSeconds - t0) / factor), devices: s.devices }));
   const half = Math.floor(sweeps.length / 2);
   return {
     known: sim.known,
     gatewayIp: sim.gatewayIp,
     first: sweeps.slice(0, half),
-    second: sweeps.slice(half).map((s) => ({ ts: s.ts, devices: JSON.stringify(s.devices) })),
+    second: sweeps.slice(half).map((s) => ({ tsSeconds: s.tsSeconds, devices: JSON.stringify(s.devices) })),
   };
 }
 
@@ -222,7 +222,7 @@ async function observeAll(engine: AnomalyEngine, sweeps: PackedSweep[]) {
   let observeMax = 0;
   for (let i = 0; i < sweeps.length; i++) {
     const a = performance.now();
-    engine.observe({ ts: sweeps[i].ts, devices: JSON.parse(sweeps[i].devices) as SweepRecord['devices'] });
+    engine.observe({ tsSeconds: sweeps[i].tsSeconds, devices: JSON.parse(sweeps[i].devices) as SweepRecord['devices'] });
     observeMax = Math.max(observeMax, performance.now() - a);
     if (engine.isRetrainDue()) {
       const b = performance.now();
@@ -350,8 +350,8 @@ async function main(): Promise<void> {
   for (const seed of SEEDS) {
     for (const kind of ['household', 'office'] as const) {
       const sim = simulateScenario(kind, { seed, weeks: WEEKS });
-      const testFrom = sim.sweeps.findIndex((s) => s.ts > sim.trainUntil);
-      const trainSpan = sim.trainUntil - sim.sweeps[0].ts + sim.interval;
+      const testFrom = sim.sweeps.findIndex((s) => s.tsSeconds > sim.trainUntil);
+      const trainSpan = sim.trainUntil - sim.sweeps[0].tsSeconds + sim.interval;
       const ours = await runOurs(sim, seed);
       const anc = runAncestor(sim, seed) as MethodRun & { flags: boolean[] };
       const rules = runRules(sim);

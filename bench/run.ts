@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanupStaleLabs, Lab, type LabDevice } from '../src/lab/lab.js';
 import { expandTargets } from '../src/net/targets.js';
-import { intToIpv4 } from '../src/arp/codec.js';
+import { median as medianOf } from '../src/anomaly/quantile.js';
+import { intToIpv4 } from '../src/net/ipv4.js';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -297,11 +298,9 @@ const VARIANTS: Variant[] = [
 
 // ---------------------------------------------------------------- statistics
 
+/** NaN (shown as such) when there is nothing to take the median of. */
 function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return xs.length === 0 ? NaN : medianOf(xs);
 }
 
 interface Summary {

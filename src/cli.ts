@@ -22,16 +22,16 @@ async function main(argv: string[]): Promise<number> {
       setFlagsFromString('--no-opt');
       return (await import('./commands/sweep.js')).runSweepCommand(rest);
     case 'lab':
-      return (await import('./lab/cli.js')).runLabCommand(rest);
+      return (await import('./commands/lab.js')).runLabCommand(rest);
     case 'anomaly':
       if (rest[0] !== 'replay') throw new UsageError('usage: ghost-hunter anomaly replay --history <file.jsonl>');
-      return (await import('./anomaly/replay.js')).runAnomalyReplay(rest.slice(1));
+      return (await import('./commands/anomaly-replay.js')).runAnomalyReplay(rest.slice(1));
     case 'help':
       process.stdout.write(HELP + '\n');
       return 0;
     default:
       if (command !== undefined && !command.startsWith('-')) throw new UsageError(`unknown command "${command}"\n${HELP}`);
-      return (await import('./commands/exporter.js')).runExporter(argv);
+      return (await import('./commands/serve.js')).runServe(argv);
   }
 }
 

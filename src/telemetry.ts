@@ -1,8 +1,14 @@
-import { diag, DiagLogLevel, isSpanContextValid, trace, ValueType, type Attributes, type DiagLogger, type HrTime } from '@opentelemetry/api';
-import type { CollectionResult, DataPoint, Histogram, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
+// OpenTelemetry: traces of our own work over OTLP. The SDK's NodeSDK does the OTLP work and reads
+// the standard OTEL_* variables itself (exporter selection, protocol, endpoints, headers, timeouts,
+// batching, sampling, resource); this module decides whether to load it at all, maps our config
+// keys onto it, routes its diagnostics into our log, puts trace ids into log lines, adds the
+// optional push of the /metrics registry and bounds the flush at shutdown.
+import { diag, DiagLogLevel, isSpanContextValid, trace, type DiagLogger } from '@opentelemetry/api';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { setLogContextProvider, type Logger } from './log.js';
+import { PromBridge } from './metrics/otlp-bridge.js';
 import { VERSION } from './version.js';
 
 export interface Telemetry {
@@ -19,7 +25,8 @@ export interface Telemetry {
 /** A SIGTERM must not wait on an unreachable collector for long. */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
-type Protocol = 'http/json' | 'http/protobuf' | 'grpc';
+/** Our default where the specification's is http/protobuf (every collector accepts both). */
+const DEFAULT_PROTOCOL = 'http/json';
 
 /** OTEL_SDK_DISABLED as the SDK reads it: trimmed, case-insensitive "true". */
 function envTrue(v: string | undefined): boolean {
@@ -32,8 +39,8 @@ function envList(v: string | undefined): string[] {
 
 /**
  * Tracing is on when the config (telemetry.otlp) or flag asks for it, or a standard OTLP endpoint
- * variable is set. telemetry.otlp_endpoint alone only says where, so `otlp: false` with an
- * endpoint filled in (as in the annotated config of docs/configuration.md) stays off.
+ * variable is set; otherwise the SDK is not even loaded. telemetry.otlp_endpoint alone only says
+ * where, so `otlp: false` with an endpoint filled in (as in the annotated config of docs/configuration.md) stays off.
  */
 export function telemetryWanted(cfg: Config, flag: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   if (envTrue(env.OTEL_SDK_DISABLED)) return false;
@@ -42,21 +49,26 @@ export function telemetryWanted(cfg: Config, flag: boolean, env: NodeJS.ProcessE
 }
 
 /**
- * OTLP transport. The standard variables are honoured; unlike the spec's http/protobuf default
- * we default to http/json (the exporter this package depends on directly).
+ * Our settings as the OTEL_* variables the SDK and its exporters read (a value of undefined
+ * removes the variable): telemetry.otlp_endpoint becomes OTEL_EXPORTER_OTLP_ENDPOINT and takes
+ * precedence over the per-signal endpoint variables, and without any protocol variable the
+ * protocol is http/json. Everything else is the user's environment, read by the SDK.
  */
-export function otlpProtocol(signal: 'TRACES' | 'METRICS', env: NodeJS.ProcessEnv = process.env): Protocol | { invalid: string } {
-  const raw = (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
-  if (!raw) return 'http/json';
-  if (raw === 'http/json' || raw === 'http/protobuf' || raw === 'grpc') return raw;
-  return { invalid: raw };
+export function sdkEnvironment(cfg: Config, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  const endpoint = cfg.telemetry.otlp_endpoint;
+  if (endpoint) {
+    out.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    out.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = undefined;
+    out.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT = undefined;
+  }
+  if (!env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim()) out.OTEL_EXPORTER_OTLP_PROTOCOL = DEFAULT_PROTOCOL;
+  return out;
 }
 
-/** Where a signal goes when telemetry.otlp_endpoint is set (it overrides the OTEL_* endpoint variables). */
-function configUrl(endpoint: string | undefined, protocol: Protocol, path: string): string | undefined {
-  if (!endpoint) return undefined;
-  const base = endpoint.replace(/\/+$/, '');
-  return protocol === 'grpc' ? base : `${base}${path}`;
+/** The OTLP protocol of a signal as the SDK chooses it from the (mapped) environment. */
+function protocolOf(signal: 'TRACES' | 'METRICS'): string {
+  return (process.env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? DEFAULT_PROTOCOL).trim();
 }
 
 /**
@@ -80,35 +92,29 @@ function diagToLog(log: Logger): void {
   diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
 
-async function traceExporter(protocol: Protocol, url: string | undefined) {
-  const opts = url ? { url } : {};
+/**
+ * The OTLP metric exporter for the pushed registry. NodeSDK builds its own metric readers from the
+ * environment but has no way to add our registry to them, so the reader is ours; the exporter
+ * still reads its endpoint, headers and timeout from the environment.
+ */
+async function metricExporter(): Promise<PushMetricExporter> {
+  const protocol = protocolOf('METRICS');
   switch (protocol) {
-    case 'http/protobuf':
-      return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(opts);
     case 'grpc':
-      return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter(opts);
+      return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
+    case 'http/json':
+      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
     default:
-      return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(opts);
-  }
-}
-
-async function metricExporter(protocol: Protocol, url: string | undefined) {
-  const opts = url ? { url } : {};
-  switch (protocol) {
-    case 'http/protobuf':
-      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter(opts);
-    case 'grpc':
-      return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter(opts);
-    default:
-      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter(opts);
+      if (protocol !== 'http/protobuf') diag.warn(`Unsupported OTLP metrics protocol: "${protocol}". Using http/protobuf.`);
+      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
   }
 }
 
 /**
- * Starts the OpenTelemetry SDK with an OTLP trace exporter. Imported lazily: with tracing off
- * the SDK is never loaded and the API's no-op tracer costs nothing.
- * Metrics stay on prom-client; an OTLP metric reader exists only with telemetry.otlp_metrics,
- * and OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER are not consulted.
+ * Starts the OpenTelemetry SDK with its OTLP trace exporter. Imported lazily: with tracing off the
+ * SDK is never loaded and the API's no-op tracer costs nothing. Metrics stay on prom-client; an
+ * OTLP metric reader exists only with telemetry.otlp_metrics, and OTel logs are never exported
+ * (OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER are not consulted).
  */
 export async function startTelemetry(cfg: Config, flag: boolean, log: Logger): Promise<Telemetry> {
   if (!telemetryWanted(cfg, flag)) {
@@ -116,23 +122,18 @@ export async function startTelemetry(cfg: Config, flag: boolean, log: Logger): P
     return { enabled: false, exportRegistry: () => {}, shutdown: async () => {} };
   }
   diagToLog(log);
-  const endpoint = cfg.telemetry.otlp_endpoint;
-  const pick = (signal: 'TRACES' | 'METRICS'): Protocol => {
-    const p = otlpProtocol(signal);
-    if (typeof p === 'string') return p;
-    log.warn('unsupported OTLP protocol, using http/json', { protocol: p.invalid });
-    return 'http/json';
-  };
-  const tracesProtocol = pick('TRACES');
-  const [{ NodeSDK, metrics }, { defaultResource, resourceFromAttributes }] = await Promise.all([import('@opentelemetry/sdk-node'), import('@opentelemetry/resources')]);
-  const metricReaders = [];
+  for (const [name, value] of Object.entries(sdkEnvironment(cfg))) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  const { NodeSDK, metrics, resources } = await import('@opentelemetry/sdk-node');
   const bridge = new PromBridge({ cumulative: metrics.AggregationTemporality.CUMULATIVE, sum: metrics.DataPointType.SUM, gauge: metrics.DataPointType.GAUGE, histogram: metrics.DataPointType.HISTOGRAM });
+  const metricReaders = [];
   if (cfg.telemetry.otlp_metrics) {
-    const protocol = pick('METRICS');
     const interval = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL);
     metricReaders.push(
       new metrics.PeriodicExportingMetricReader({
-        exporter: await metricExporter(protocol, configUrl(endpoint, protocol, '/v1/metrics')),
+        exporter: await metricExporter(),
         exportIntervalMillis: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
         metricProducers: [bridge],
       }),
@@ -140,8 +141,7 @@ export async function startTelemetry(cfg: Config, flag: boolean, log: Logger): P
   }
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES still override these (env detector).
-    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'ghost-hunter', 'service.version': VERSION })),
-    traceExporter: await traceExporter(tracesProtocol, configUrl(endpoint, tracesProtocol, '/v1/traces')),
+    resource: resources.defaultResource().merge(resources.resourceFromAttributes({ 'service.name': 'ghost-hunter', 'service.version': VERSION })),
     metricReaders,
     logRecordProcessors: [],
     instrumentations: [],
@@ -152,8 +152,8 @@ export async function startTelemetry(cfg: Config, flag: boolean, log: Logger): P
     return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : undefined;
   });
   log.info('OpenTelemetry tracing enabled', {
-    endpoint: endpoint ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'default',
-    protocol: tracesProtocol,
+    endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'default',
+    protocol: protocolOf('TRACES'),
     metrics: cfg.telemetry.otlp_metrics,
   });
   let done: Promise<void> | null = null;
@@ -180,101 +180,4 @@ export async function startTelemetry(cfg: Config, flag: boolean, log: Logger): P
         }
       })()),
   };
-}
-
-// ---------- prom-client -> OTLP metrics (telemetry.otlp_metrics) ----------
-
-/** Enum values of @opentelemetry/sdk-metrics, passed in so this module does not load it eagerly. */
-export interface MetricEnums {
-  cumulative: number;
-  sum: number;
-  gauge: number;
-  histogram: number;
-}
-
-type PromValue = { value: number; labels: Record<string, string | number | undefined>; metricName?: string };
-
-function hrTime(ms: number): HrTime {
-  return [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
-}
-
-function attributes(labels: PromValue['labels'], drop?: string): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(labels)) if (k !== drop && v !== undefined) out[k] = String(v);
-  return out;
-}
-
-/**
- * Reads a prom-client registry on every OTLP collection and converts it: counters to cumulative
- * monotonic sums, gauges to gauges, histograms to explicit-bucket histograms (prometheus'
- * cumulative `le` buckets become per-bucket counts), summaries to a gauge per quantile plus
- * `<name>_sum` and `<name>_count` sums.
- */
-export class PromBridge implements MetricProducer {
-  registry: Registry | null = null;
-  private readonly start = hrTime(Date.now() - performance.now());
-
-  constructor(private readonly enums: MetricEnums) {}
-
-  async collect(): Promise<CollectionResult> {
-    const out: MetricData[] = [];
-    const errors: unknown[] = [];
-    if (this.registry) {
-      try {
-        for (const m of await this.registry.getMetricsAsJSON()) out.push(...this.convert(m as unknown as { name: string; help: string; type: string; values: PromValue[] }));
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    return {
-      // The reader keeps the SDK's resource; this one is discarded.
-      resourceMetrics: { resource: undefined as never, scopeMetrics: out.length ? [{ scope: { name: 'ghost-hunter', version: VERSION }, metrics: out }] : [] },
-      errors,
-    };
-  }
-
-  convert(m: { name: string; help: string; type: string; values: PromValue[] }): MetricData[] {
-    const { cumulative, sum, gauge, histogram } = this.enums;
-    const now = hrTime(Date.now());
-    const point = (v: PromValue, drop?: string): DataPoint<number> => ({ startTime: this.start, endTime: now, attributes: attributes(v.labels, drop), value: v.value });
-    const descriptor = (name: string) => ({ name, description: m.help, unit: '', valueType: ValueType.DOUBLE });
-    switch (m.type) {
-      case 'counter':
-        return [{ descriptor: descriptor(m.name), aggregationTemporality: cumulative, dataPointType: sum, isMonotonic: true, dataPoints: m.values.map((v) => point(v)) } as MetricData];
-      case 'gauge':
-        return [{ descriptor: descriptor(m.name), aggregationTemporality: cumulative, dataPointType: gauge, dataPoints: m.values.map((v) => point(v)) } as MetricData];
-      case 'histogram': {
-        const series = new Map<string, { attrs: Attributes; bounds: [number, number][]; sum: number; count: number }>();
-        for (const v of m.values) {
-          const attrs = attributes(v.labels, 'le');
-          const key = JSON.stringify(Object.entries(attrs).sort());
-          let s = series.get(key);
-          if (!s) series.set(key, (s = { attrs, bounds: [], sum: 0, count: 0 }));
-          if (v.metricName?.endsWith('_bucket')) {
-            if (v.labels.le !== '+Inf') s.bounds.push([Number(v.labels.le), v.value]);
-          } else if (v.metricName?.endsWith('_sum')) s.sum = v.value;
-          else if (v.metricName?.endsWith('_count')) s.count = v.value;
-        }
-        const dataPoints: DataPoint<Histogram>[] = [...series.values()].map((s) => {
-          const sorted = s.bounds.sort((a, b) => a[0] - b[0]);
-          const cum = sorted.map(([, c]) => c);
-          const counts = [...cum.map((c, i) => c - (i ? cum[i - 1] : 0)), s.count - (cum.at(-1) ?? 0)];
-          return { startTime: this.start, endTime: now, attributes: s.attrs, value: { buckets: { boundaries: sorted.map(([b]) => b), counts }, sum: s.sum, count: s.count } };
-        });
-        return [{ descriptor: descriptor(m.name), aggregationTemporality: cumulative, dataPointType: histogram, dataPoints } as MetricData];
-      }
-      case 'summary': {
-        const quantiles = m.values.filter((v) => !v.metricName);
-        const sums = m.values.filter((v) => v.metricName?.endsWith('_sum'));
-        const counts = m.values.filter((v) => v.metricName?.endsWith('_count'));
-        return [
-          { descriptor: descriptor(m.name), aggregationTemporality: cumulative, dataPointType: gauge, dataPoints: quantiles.map((v) => point(v)) } as MetricData,
-          { descriptor: descriptor(`${m.name}_sum`), aggregationTemporality: cumulative, dataPointType: sum, isMonotonic: true, dataPoints: sums.map((v) => point(v)) } as MetricData,
-          { descriptor: descriptor(`${m.name}_count`), aggregationTemporality: cumulative, dataPointType: sum, isMonotonic: true, dataPoints: counts.map((v) => point(v)) } as MetricData,
-        ].filter((d) => d.dataPoints.length);
-      }
-      default:
-        return [];
-    }
-  }
 }

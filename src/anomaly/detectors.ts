@@ -4,7 +4,8 @@
  * the window do not raise it much) and with a physical floor (what is never suspicious, e.g. a family of
  * three phones arriving together), and maps the excess through a logistic to 0..1.
  */
-import { FEATURE_INDEX, type FeatureName } from './features.js';
+import { FEATURE_INDEX, type FeatureName } from './feature-names.js';
+import { quantile } from './quantile.js';
 
 export const DETECTOR_NAMES = [
   'new_burst',
@@ -48,18 +49,6 @@ export const DETECTORS: DetectorSpec[] = [
 ];
 
 export type Baselines = Record<DetectorName, number>;
-
-export function quantile(values: ArrayLike<number>, q: number): number {
-  return quantileOfSorted(Float64Array.from(values).sort(), q);
-}
-
-export function quantileOfSorted(s: ArrayLike<number>, q: number): number {
-  if (s.length === 0) return 0;
-  const pos = Math.min(s.length - 1, Math.max(0, q * (s.length - 1)));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
 
 /**
  * Baseline of each detector: a quantile (default 0.9) of the DAILY MAXIMA of its input over the training

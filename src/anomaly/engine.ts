@@ -15,14 +15,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
-import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, FeatureState, featureRecord, type FeatureName, type FeatureStateSnapshot } from './features.js';
-import { DETECTORS, DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, quantileOfSorted, sigmoid, type Baselines } from './detectors.js';
-import { featureAttribution, forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
+import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, featureRecord, type FeatureName } from './feature-names.js';
+import { FeatureState } from './features.js';
+import { DETECTORS, DETECTOR_NAMES } from './detectors.js';
+import { featureAttribution } from './forest.js';
+import { combine, FOREST_WEIGHT, trainModel, type ScoreParts, type TrainedModel } from './model.js';
+import type { EngineSnapshot } from './snapshot-codec.js';
 import { FeatureWindow } from './window.js';
-import { chooseThreshold, DEFAULT_THRESHOLD_OPTIONS } from './threshold.js';
-import { mixSeed } from './prng.js';
 
 export const DEFAULT_OPTIONS: AnomalyOptions = {
+  intervalSeconds: 300,
   warmupSweeps: 288,
   windowSeconds: 28 * 86400,
   retrainEverySweeps: 12,
@@ -30,85 +32,9 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
   seed: 1,
 };
 
-/** Weight of the isolation-forest part in the combined score. */
-const FOREST_WEIGHT = 0.7;
-/** Forest terms computed between two yields to the event loop while re-scoring the window. */
-const TERMS_PER_SLICE = 4000;
-/** Rows combined into calibration scores between two yields. */
-const ROWS_PER_SLICE = 10_000;
 const SNAPSHOT_VERSION = 1;
 
-export interface TrainedModel {
-  forest: ForestModel;
-  /** due ts each slot's forest was trained at */
-  slotDue: number[];
-  baselines: Baselines;
-  forestCenter: number;
-  forestScale: number;
-  threshold: number;
-  trainedTs: number;
-  samples: number;
-  bytes: number;
-}
-
-export interface ScoreParts {
-  score: number;
-  detectors: Record<string, number>;
-  forest: number;
-  forestRaw: number;
-}
-
-/** Everything needed to resume without replaying history: feature state and window, not the model. */
-export interface EngineSnapshot {
-  version: number;
-  /** what the state was built with; a snapshot built otherwise is not used */
-  features: string;
-  windowSeconds: number;
-  tzOffsetMinutes: number;
-  gatewayIp: string | null;
-  warmupSweeps: number;
-  retrainEverySweeps: number;
-  /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
-  forest: string;
-  sweepsSeen: number;
-  lastTs: number;
-  dues: [index: number, ts: number][];
-  firstDueTs: number | null;
-  state: FeatureStateSnapshot;
-  rowTs: number[];
-  /** feature vectors, FEATURE_NAMES.length values per row */
-  rows: Float64Array;
-  /** per row and slot: cached forest term and the due ts of the forest that computed it (saves re-scoring at start) */
-  terms: Float64Array;
-  termDue: Float64Array;
-}
-
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Forest score of window row p, filling its per-slot cache for the model's slots. */
-function forestRaw(win: FeatureWindow, p: number, m: Pick<TrainedModel, 'forest' | 'slotDue'>): number {
-  const slots = m.forest.forests;
-  const S = win.slots;
-  let total = 0;
-  for (let k = 0; k < slots.length; k++) {
-    if (win.termDue[p * S + k] !== m.slotDue[k]) {
-      win.term[p * S + k] = forestTerm(slots[k], win.x, p * FeatureWindow.forestWidth);
-      win.termDue[p * S + k] = m.slotDue[k];
-    }
-    total += win.term[p * S + k];
-  }
-  return slots.length === 0 ? 0 : total / slots.length;
-}
-
-function combine(f: readonly number[], win: FeatureWindow, p: number, m: TrainedModel): ScoreParts {
-  const detectors = detectorScores(f, m.baselines);
-  let det = 0;
-  for (const n of DETECTOR_NAMES) det = Math.max(det, detectors[n]);
-  const raw = forestRaw(win, p, m);
-  const forest = sigmoid((raw - m.forestCenter) / m.forestScale);
-  const score = 1 - (1 - det) * (1 - FOREST_WEIGHT * forest);
-  return { score, detectors, forest, forestRaw: raw };
-}
 
 export class AnomalyEngine {
   private opts: AnomalyOptions & { tzOffsetMinutes: number };
@@ -137,6 +63,7 @@ export class AnomalyEngine {
     } as AnomalyOptions & { tzOffsetMinutes: number };
     if (!(this.opts.warmupSweeps >= 1)) this.opts.warmupSweeps = 1;
     if (!(this.opts.retrainEverySweeps >= 1)) this.opts.retrainEverySweeps = 1;
+    if (!(this.opts.intervalSeconds > 0)) this.opts.intervalSeconds = DEFAULT_OPTIONS.intervalSeconds;
     this.known = known;
     this.state = this.newState();
     this.win = new FeatureWindow(this.slots);
@@ -147,15 +74,15 @@ export class AnomalyEngine {
   }
 
   private stateOptions() {
-    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes };
+    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds };
   }
 
   private get slots(): number {
     return Math.max(1, this.opts.forests ?? 6);
   }
 
-  /** ts of the newest sweep folded into the state (-Infinity before the first). */
-  get lastSweepTs(): number {
+  /** Time of the newest sweep folded into the state (-Infinity before the first). */
+  get lastSweepTsSeconds(): number {
     return this.lastTs;
   }
 
@@ -183,16 +110,16 @@ export class AnomalyEngine {
   /** Fold one sweep into the state and window; returns its features and window row. */
   private ingest(sweep: SweepRecord): { f: number[]; p: number } {
     const f = this.state.step(sweep);
-    const p = this.win.push(sweep.ts, f);
+    const p = this.win.push(sweep.tsSeconds, f);
     this.sweepsSeen++;
-    this.lastTs = sweep.ts;
+    this.lastTs = sweep.tsSeconds;
     const w = this.opts.warmupSweeps;
     if (this.sweepsSeen >= w && (this.sweepsSeen - w) % this.opts.retrainEverySweeps === 0) {
       const index = (this.sweepsSeen - w) / this.opts.retrainEverySweeps;
-      if (index === 0) this.firstDueTs = sweep.ts;
-      this.dues.push([index, sweep.ts]);
+      if (index === 0) this.firstDueTs = sweep.tsSeconds;
+      this.dues.push([index, sweep.tsSeconds]);
       if (this.dues.length > 2 * this.slots) this.dues.shift();
-      this.due = { ts: sweep.ts, index };
+      this.due = { ts: sweep.tsSeconds, index };
     }
     this.dropOldRows(); // only advances the window's start: p stays valid
     return { f, p };
@@ -245,7 +172,7 @@ export class AnomalyEngine {
   }
 
   private newerThanState(history: SweepRecord[]): SweepRecord[] {
-    return history.filter((s) => s.ts > this.lastTs).sort((a, b) => a.ts - b.ts);
+    return history.filter((s) => s.tsSeconds > this.lastTs).sort((a, b) => a.tsSeconds - b.tsSeconds);
   }
 
   /** The feature state and window (not the model: the next retrainIfDue() trains it from these). */
@@ -255,6 +182,7 @@ export class AnomalyEngine {
       version: SNAPSHOT_VERSION,
       features: FEATURE_NAMES.join(','),
       windowSeconds: this.opts.windowSeconds,
+      intervalSeconds: this.opts.intervalSeconds,
       tzOffsetMinutes: this.opts.tzOffsetMinutes,
       gatewayIp: this.opts.gatewayIp ?? null,
       warmupSweeps: this.opts.warmupSweeps,
@@ -287,6 +215,7 @@ export class AnomalyEngine {
     const o = this.opts;
     const same: [string, unknown, unknown][] = [
       ['window', snap.windowSeconds, o.windowSeconds],
+      ['sweep interval', snap.intervalSeconds ?? 300, o.intervalSeconds],
       ['time zone offset', snap.tzOffsetMinutes, o.tzOffsetMinutes],
       ['gateway', snap.gatewayIp, o.gatewayIp ?? null],
       ['warm-up', snap.warmupSweeps, o.warmupSweeps],
@@ -316,24 +245,24 @@ export class AnomalyEngine {
   }
 
   observe(sweep: SweepRecord): AnomalyResult {
-    if (sweep.ts <= this.lastTs) {
+    if (sweep.tsSeconds <= this.lastTs) {
       // out-of-order or duplicate sweep: score it against the current state without folding it in twice
-      return this.result(sweep.ts, null);
+      return this.result(sweep.tsSeconds, null);
     }
-    return this.result(sweep.ts, this.ingest(sweep));
+    return this.result(sweep.tsSeconds, this.ingest(sweep));
   }
 
   private result(ts: number, row: { f: number[]; p: number } | null): AnomalyResult {
     const m = this.model;
     const features = row ? featureRecord(row.f) : {};
     if (!m || !row) {
-      return { ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
+      return { tsSeconds: ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
     }
     const parts = combine(row.f, this.win, row.p, m);
     const detectors: Record<string, number> = {};
     for (const n of DETECTOR_NAMES) detectors[n] = round(parts.detectors[n]);
     return {
-      ts,
+      tsSeconds: ts,
       state: 'ready',
       score: round(parts.score),
       threshold: round(m.threshold),
@@ -394,8 +323,7 @@ export class AnomalyEngine {
 
   private async trainPinned(win: FeatureWindow, due: { ts: number; index: number }): Promise<boolean> {
     const [from, to] = this.windowRange(due.ts);
-    const n = to - from;
-    if (n < 2) return false;
+    if (to - from < 2) return false;
     // CPU time of the synchronous slices (what a retrain costs the event loop), excluding the yields
     let cpu = 0;
     let slice = performance.now();
@@ -407,67 +335,16 @@ export class AnomalyEngine {
       await yieldToLoop();
       slice = performance.now();
     };
-    const targets = this.slotTargets(due.index);
-    const prev = this.model;
-    const slots: SmallForest[] = [];
-    let forestsTrained = 0;
-    for (let k = 0; k < targets.length; k++) {
-      if (prev && prev.slotDue[k] === targets[k] && prev.forest.forests[k]) {
-        slots.push(prev.forest.forests[k]);
-        continue;
-      }
-      const [a, b] = this.windowRange(targets[k]);
-      const forest = trainSmallForestOn(
-        (i) => win.forestRow(a + i),
-        b - a,
-        this.opts.treesPerForest ?? 10,
-        this.opts.sampleSize ?? 256,
-        forestSeed(mixSeed(this.opts.seed ?? 1, targets[k]), k),
-      );
-      if (!forest) return false;
-      slots.push(forest);
-      forestsTrained++;
-      await pause();
-    }
-    const model = { forest: { forests: slots, width: FeatureWindow.forestWidth }, slotDue: targets };
-    // re-score the window: only the slots a row has not been scored by yet
-    const raw = new Float64Array(n);
-    let work = 0;
-    for (let i = 0; i < n; i++) {
-      const p = from + i;
-      for (let k = 0; k < slots.length; k++) if (win.termDue[p * win.slots + k] !== targets[k]) work++;
-      raw[i] = forestRaw(win, p, model);
-      if (work >= TERMS_PER_SLICE) {
-        work = 0;
-        await pause();
-      }
-    }
-    const sorted = raw.slice().sort();
-    const q50 = quantileOfSorted(sorted, 0.5);
-    const q999 = quantileOfSorted(sorted, 0.999);
-    const forestCenter = q999;
-    const forestScale = Math.max(0.005, (q999 - q50) / 3);
-    await pause();
-    const baselines = learnBaselines(win.det, win.ts, from, to);
-    // the baselines move only when the window's daily maxima do: rows keep their detector score until then
-    const sameBaselines = prev !== null && DETECTOR_NAMES.every((n) => prev.baselines[n] === baselines[n]);
-    if (!sameBaselines) this.baselineGen++;
-    const scores = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const p = from + i;
-      if (win.detGen[p] !== this.baselineGen) {
-        win.detMax[p] = maxDetectorScore(win.det, p * FeatureWindow.detectorWidth, baselines);
-        win.detGen[p] = this.baselineGen;
-      }
-      scores[i] = 1 - (1 - win.detMax[p]) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
-      if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await pause();
-    }
-    const span = win.ts[to - 1] - win.ts[from] + 300;
-    const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, budgetPerWeek: this.opts.falseAlarmsPerWeek });
+    const trained = await trainModel(
+      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, baselineGen: this.baselineGen, dueTs: due.ts, opts: this.opts },
+      pause,
+    );
+    if (!trained) return false;
+    this.baselineGen = trained.baselineGen;
     if (win !== this.win) return false; // restored meanwhile: this model belongs to the old state
     const d = performance.now() - slice;
-    this.lastTrainCost = { forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
-    this.model = { ...model, baselines, forestCenter, forestScale, threshold, trainedTs: due.ts, samples: n, bytes: modelBytes(model.forest) };
+    this.lastTrainCost = { forestsTrained: trained.forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
+    this.model = trained.model;
     return true;
   }
 
@@ -475,15 +352,15 @@ export class AnomalyEngine {
     return {
       state: this.model ? 'ready' : 'training',
       samples: this.win.end() - this.win.firstAfter(this.lastTs - this.opts.windowSeconds),
-      lastTrainedTs: this.model?.trainedTs ?? null,
+      lastTrainedTsSeconds: this.model?.trainedTs ?? null,
       threshold: this.model ? round(this.model.threshold) : null,
     };
   }
 
   /** Introspection for the harness and tests. */
-  modelInfo(): { bytes: number; samples: number; trainedTs: number; threshold: number } | null {
+  modelInfo(): { bytes: number; samples: number; trainedTsSeconds: number; threshold: number } | null {
     const m = this.model;
-    return m ? { bytes: m.bytes, samples: m.samples, trainedTs: m.trainedTs, threshold: m.threshold } : null;
+    return m ? { bytes: m.bytes, samples: m.samples, trainedTsSeconds: m.trainedTs, threshold: m.threshold } : null;
   }
 
   isRetrainDue(): boolean {

@@ -1,4 +1,4 @@
-/** Small seeded PRNG (mulberry32): deterministic, fast, good enough for sampling and simulation. */
+/** Small seeded PRNG (mulberry32): deterministic, fast, good enough for sampling. */
 export type Rng = () => number;
 
 export function mulberry32(seed: number): Rng {
@@ -28,24 +28,4 @@ export function mixSeed(...parts: number[]): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
-}
-
-export function randInt(rng: Rng, lo: number, hi: number): number {
-  return lo + Math.floor(rng() * (hi - lo + 1));
-}
-
-export function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[Math.floor(rng() * items.length)];
-}
-
-/** Poisson-distributed integer (Knuth; fine for small means). */
-export function poisson(rng: Rng, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rng();
-  } while (p > l);
-  return k - 1;
 }

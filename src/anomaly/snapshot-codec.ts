@@ -3,7 +3,34 @@
  * everything else as JSON. Decoding checks the shape and says what is wrong; callers then replay the
  * sweep history instead.
  */
-import type { EngineSnapshot } from './engine.js';
+import type { FeatureStateSnapshot } from './features.js';
+
+/** Everything needed to resume without replaying history: feature state and window, not the model. */
+export interface EngineSnapshot {
+  version: number;
+  /** what the state was built with; a snapshot built otherwise is not used */
+  features: string;
+  windowSeconds: number;
+  /** absent in snapshots written before it was recorded: those were taken at 300 */
+  intervalSeconds?: number;
+  tzOffsetMinutes: number;
+  gatewayIp: string | null;
+  warmupSweeps: number;
+  retrainEverySweeps: number;
+  /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
+  forest: string;
+  sweepsSeen: number;
+  lastTs: number;
+  dues: [index: number, ts: number][];
+  firstDueTs: number | null;
+  state: FeatureStateSnapshot;
+  rowTs: number[];
+  /** feature vectors, FEATURE_NAMES.length values per row */
+  rows: Float64Array;
+  /** per row and slot: cached forest term and the due ts of the forest that computed it (saves re-scoring at start) */
+  terms: Float64Array;
+  termDue: Float64Array;
+}
 
 export interface EncodedSnapshot {
   meta: string;

@@ -12,6 +12,7 @@ export interface ThresholdOptions {
   ceiling: number;
 }
 
+/** mergeGap: half an hour of 5-minute sweeps (the engine derives it from its sweep interval). */
 export const DEFAULT_THRESHOLD_OPTIONS: Omit<ThresholdOptions, 'budgetPerWeek'> = { mergeGap: 6, floor: 0.35, ceiling: 0.9 };
 
 /**

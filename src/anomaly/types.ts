@@ -1,12 +1,14 @@
+// Times in the anomaly engine are unix seconds (sweep times), its durations seconds or sweeps.
+
 /** One host that answered ARP in a sweep. `mac` is lower-case aa:bb:cc:dd:ee:ff. */
 export interface SweepDevice {
   mac: string;
   ip: string;
 }
 
-/** One completed sweep on ONE interface; `ts` in unix seconds. */
+/** One completed sweep on ONE interface. */
 export interface SweepRecord {
-  ts: number;
+  tsSeconds: number;
   devices: SweepDevice[];
 }
 
@@ -20,6 +22,8 @@ export interface KnownDevice {
 }
 
 export interface AnomalyOptions {
+  /** Seconds between sweeps (default 300): the feature windows are hours and days of sweeps at this interval. */
+  intervalSeconds: number;
   /** Minimum number of sweeps before anything is scored (default one day of 5-minute sweeps = 288). */
   warmupSweeps: number;
   /** Sliding training window in seconds (default 4 weeks). */
@@ -50,7 +54,8 @@ export interface Contribution {
 }
 
 export interface AnomalyResult {
-  ts: number;
+  /** The scored sweep's time. */
+  tsSeconds: number;
   state: ModelState;
   score: number | null;
   threshold: number | null;
@@ -67,6 +72,7 @@ export interface AnomalyResult {
 export interface EngineStatus {
   state: ModelState;
   samples: number;
-  lastTrainedTs: number | null;
+  /** Time of the last sweep included in the last training. */
+  lastTrainedTsSeconds: number | null;
   threshold: number | null;
 }

@@ -10,7 +10,7 @@
  * physical indices across its yields), rows are neither moved nor dropped: drops wait for unpin().
  */
 import { DETECTORS } from './detectors.js';
-import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES } from './features.js';
+import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES } from './feature-names.js';
 
 export const FOREST_COLUMNS = FOREST_FEATURES.map((n) => FEATURE_INDEX[n]);
 const W = FEATURE_NAMES.length;

@@ -189,13 +189,3 @@ class SortedLines {
     this.windowEnd = start + readSync(this.fd, this.window, 0, this.window.length, start);
   }
 }
-
-/** Locally administered (U/L bit set): randomized/private MACs of phones, laptops, VMs. */
-export function isRandomizedMac(mac: string): boolean {
-  const first = parseInt(mac.slice(0, 2), 16);
-  return (first & 0x02) === 0x02;
-}
-
-export function normalizeMac(mac: string): string {
-  return mac.trim().toLowerCase().replace(/-/g, ':');
-}

@@ -1,29 +1,32 @@
 import type { Registry } from 'prom-client';
 import { DECODE_ERROR_REASONS } from '../arp/codec.js';
-import { registerSnapshotMetric } from '../metrics/snapshot-metric.js';
-import type { ExporterState } from './state.js';
+import { registerScrapeMetric } from '../metrics/scrape-metric.js';
+import type { MonitorReadout } from '../monitor/readout.js';
 
-export function registerCaptureCollector(registry: Registry, state: ExporterState): void {
-  registerSnapshotMetric(registry, {
+export function registerCaptureCollector(registry: Registry, monitor: MonitorReadout): void {
+  registerScrapeMetric(registry, {
     name: 'ghosthunter_arp_frames_received_total',
     type: 'counter',
     help: 'Valid ARP frames captured (sweep replies and passive listening).',
-    collect: () => state.workers().map((w) => ({ labels: { interface: w.name }, value: w.capture().frames })),
+    labelNames: ['interface'],
+    samples: () => monitor.segments().map((s) => ({ labels: { interface: s.name }, value: s.capture().frames })),
   });
-  registerSnapshotMetric(registry, {
+  registerScrapeMetric(registry, {
     name: 'ghosthunter_pcap_dropped_packets_total',
     type: 'counter',
     help: 'Packets libpcap dropped because its buffer was full.',
-    collect: () => state.workers().map((w) => ({ labels: { interface: w.name }, value: w.capture().dropped })),
+    labelNames: ['interface'],
+    samples: () => monitor.segments().map((s) => ({ labels: { interface: s.name }, value: s.capture().dropped })),
   });
-  registerSnapshotMetric(registry, {
+  registerScrapeMetric(registry, {
     name: 'ghosthunter_bogus_frames_total',
     type: 'counter',
     help: 'Captured frames the ARP decoder rejected, by reason.',
-    collect: () =>
-      state.workers().flatMap((w) => {
-        const bogus = w.capture().bogus;
-        return DECODE_ERROR_REASONS.map((reason) => ({ labels: { interface: w.name, reason }, value: bogus.get(reason) ?? 0 }));
+    labelNames: ['interface', 'reason'],
+    samples: () =>
+      monitor.segments().flatMap((s) => {
+        const bogus = s.capture().bogus;
+        return DECODE_ERROR_REASONS.map((reason) => ({ labels: { interface: s.name, reason }, value: bogus.get(reason) ?? 0 }));
       }),
   });
 }

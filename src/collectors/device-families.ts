@@ -1,18 +1,25 @@
 import type { KnownDeviceConfig } from '../config/schema.js';
-import type { Device, Inventory } from '../inventory/inventory.js';
-import type { ExporterState } from './state.js';
+import type { Device, InventoryVersions } from '../inventory/inventory.js';
+import type { TextFamilies } from '../metrics/registry.js';
+import type { InventoryReadout, MonitorReadout, SegmentReadout } from '../monitor/readout.js';
 
-// The five per-device families are rendered straight to exposition text and cached per
-// interface and family until that part of the inventory changes: through prom-client,
-// 10 000 devices (50 000 series) cost ~400 ms and ~50 000 short-lived objects per scrape.
-// Passive ARP keeps moving last-seen times, so usually only that family is re-rendered.
+/** What the renderer reads: each interface's name and inventory, and the known devices. */
+export interface DeviceFamiliesSource {
+  segments(): readonly Pick<SegmentReadout, 'name' | 'inventory'>[];
+  known: MonitorReadout['known'];
+}
 
-type VersionKey = keyof Inventory['versions'];
+// The five per-device families are rendered straight to exposition text (TextFamilies) and
+// cached per interface and family until that part of the inventory changes: through
+// prom-client, 10 000 devices (50 000 series) cost ~400 ms and ~50 000 short-lived objects per
+// scrape. Passive ARP keeps moving last-seen times, so usually only that family is re-rendered.
+
+type VersionKey = keyof InventoryVersions;
 type Family = {
   name: string;
   help: string;
   version: VersionKey;
-  line: (prefix: string, d: Device, k: KnownDeviceConfig | undefined) => string | null;
+  line: (prefix: string, d: Readonly<Device>, k: KnownDeviceConfig | undefined) => string | null;
 };
 
 const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -36,13 +43,13 @@ export const DEVICE_FAMILIES: readonly Family[] = [
     name: 'ghosthunter_device_first_seen_timestamp_seconds',
     help: 'When the device was first seen (Unix time).',
     version: 'firstSeen',
-    line: (p, d) => `ghosthunter_device_first_seen_timestamp_seconds{${p}} ${d.firstSeen / 1000}`,
+    line: (p, d) => `ghosthunter_device_first_seen_timestamp_seconds{${p}} ${d.firstSeenMs / 1000}`,
   },
   {
     name: 'ghosthunter_device_last_seen_timestamp_seconds',
     help: 'When the device last answered or was heard (Unix time).',
     version: 'lastSeen',
-    line: (p, d) => `ghosthunter_device_last_seen_timestamp_seconds{${p}} ${d.lastSeen / 1000}`,
+    line: (p, d) => `ghosthunter_device_last_seen_timestamp_seconds{${p}} ${d.lastSeenMs / 1000}`,
   },
   {
     name: 'ghosthunter_device_rtt_seconds',
@@ -58,14 +65,14 @@ interface Cached {
   text: Buffer;
 }
 
-export class DeviceFamiliesRenderer {
+export class DeviceFamiliesRenderer implements TextFamilies {
   private readonly cache = new Map<string, Cached>(); // by `${interface}\0${family}`
   private readonly headers = DEVICE_FAMILIES.map((f) => Buffer.from(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n`));
   private readonly separator = Buffer.from('\n');
 
-  constructor(private readonly state: ExporterState) {}
+  constructor(private readonly monitor: DeviceFamiliesSource) {}
 
-  private family(i: number, name: string, inventory: Inventory, known: ReadonlyMap<string, KnownDeviceConfig>): Buffer {
+  private family(i: number, name: string, inventory: InventoryReadout, known: ReadonlyMap<string, KnownDeviceConfig>): Buffer {
     const f = DEVICE_FAMILIES[i];
     const key = `${name}\0${f.name}`;
     const version = inventory.versions[f.version];
@@ -84,15 +91,15 @@ export class DeviceFamiliesRenderer {
 
   /** The five families in exposition format (each after its HELP/TYPE), as the cached buffers. */
   render(): Buffer[] {
-    const known = this.state.known();
-    const workers = this.state.workers();
+    const known = this.monitor.known();
+    const segments = this.monitor.segments();
     const parts: Buffer[] = [];
     DEVICE_FAMILIES.forEach((_, i) => {
       if (i > 0) parts.push(this.separator);
       parts.push(this.headers[i]);
-      for (const w of workers) parts.push(this.family(i, w.name, w.inventory, known));
+      for (const s of segments) parts.push(this.family(i, s.name, s.inventory, known));
     });
-    const names = new Set(workers.map((w) => w.name));
+    const names = new Set(segments.map((s) => s.name));
     for (const key of this.cache.keys()) if (!names.has(key.split('\0')[0])) this.cache.delete(key);
     return parts;
   }

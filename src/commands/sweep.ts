@@ -3,7 +3,8 @@ import { ArpChannel } from '../capture/arp-channel.js';
 import { openPacketSource, sweepBufferBytes } from '../capture/packet-source.js';
 import { describeInterface, InterfaceError, operState } from '../net/interfaces.js';
 import { DEFAULT_MAX_ADDRESSES, expandTargets } from '../net/targets.js';
-import { isRandomizedMac, vendorLookup } from '../arp/vendor.js';
+import { vendorLookup } from '../arp/vendor.js';
+import { isRandomizedMac } from '../net/mac.js';
 import { sweep, type DeviceReply, type SweepResult } from '../sweep/sweeper.js';
 import { UsageError } from './errors.js';
 
@@ -106,7 +107,7 @@ function rowMaker(result: SweepResult) {
 /** The same text as one JSON.stringify of the whole report, in pieces. */
 function* formatJson(result: SweepResult): Generator<string> {
   const s = result.stats;
-  const head = JSON.stringify({ interface: result.interface, started_at: new Date(result.startedAt).toISOString() });
+  const head = JSON.stringify({ interface: result.interface, started_at: new Date(result.startedAtMs).toISOString() });
   yield `${head.slice(0, -1)},"devices":[`;
   const row = rowMaker(result);
   for (let i = 0; i < result.devices.length; i += WRITE_CHUNK) {

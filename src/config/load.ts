@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import type { ZodError } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type Config, type KnownDeviceConfig } from './schema.js';
 
 export class ConfigError extends Error {}
 
@@ -107,4 +107,13 @@ export function loadConfigFile(file: string | undefined): Config {
     throw new ConfigError(`${file}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parseConfig(text, file);
+}
+
+const knownByConfig = new WeakMap<Config, ReadonlyMap<string, KnownDeviceConfig>>();
+
+/** known_devices by MAC: one map per loaded configuration, so consumers can cache on its identity. */
+export function knownDevicesByMac(cfg: Config): ReadonlyMap<string, KnownDeviceConfig> {
+  let map = knownByConfig.get(cfg);
+  if (!map) knownByConfig.set(cfg, (map = new Map(cfg.known_devices.map((k) => [k.mac, k]))));
+  return map;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseTarget, rangeSize } from '../net/targets.js';
-import { ipv4ToInt } from '../arp/codec.js';
+import { ipv4ToInt } from '../net/ipv4.js';
+import { normalizeMac } from '../net/mac.js';
 
 const duration = (min = 0) =>
   z.string().transform((text, ctx) => {
@@ -18,7 +19,7 @@ const duration = (min = 0) =>
 const mac = z
   .string()
   .regex(/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/, 'must be a MAC address like aa:bb:cc:dd:ee:ff')
-  .transform((m) => m.toLowerCase().replace(/-/g, ':'));
+  .transform(normalizeMac);
 
 const target = z.string().superRefine((spec, ctx) => {
   try {

@@ -1,37 +1,21 @@
 import Koa from 'koa';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import type { ExporterRegistry } from '../collectors/index.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
 import { VERSION } from '../version.js';
 import type { BasicAuth } from './web-config.js';
 import { renderLandingPage } from './landing.js';
-
-export interface DeviceView {
-  interface: string;
-  mac: string;
-  ip: string | null;
-  ips: string[];
-  vendor: string;
-  name: string | null;
-  class: string | null;
-  known: boolean;
-  critical: boolean;
-  randomized: boolean;
-  present: boolean;
-  first_seen: string;
-  last_seen: string;
-  rtt_ms: number | null;
-}
+import type { DeviceView, EventView, InterfaceView } from './views.js';
 
 export interface HttpDeps {
-  registry: ExporterRegistry;
+  registry: MetricsRegistry;
   telemetryPath: string;
   auth: () => BasicAuth | null;
   headers: () => Record<string, string>;
   ready: () => boolean;
-  interfaces: () => { name: string; up: boolean; lastSuccessTs: number | null; lastError: string | null }[];
+  interfaces: () => InterfaceView[];
   devices: () => DeviceView[];
-  events: (limit: number) => unknown[];
+  events: (limit: number) => EventView[];
   reload: () => Promise<{ ok: boolean; error?: string }>;
   triggerSweep: (iface?: string) => Promise<{ ok: boolean; error?: string }>;
 }

@@ -1,17 +1,17 @@
-import type { DeviceView } from './app.js';
+import type { DeviceView, InterfaceView } from './views.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderLandingPage(p: {
   version: string;
   telemetryPath: string;
-  interfaces: { name: string; up: boolean; lastSuccessTs: number | null; lastError: string | null }[];
+  interfaces: InterfaceView[];
   devices: DeviceView[];
 }): string {
   const ifaceRows = p.interfaces
     .map(
       (i) =>
-        `<tr><td>${esc(i.name)}</td><td>${i.up ? 'up' : 'down'}</td><td>${i.lastSuccessTs ? new Date(i.lastSuccessTs).toISOString() : 'never'}</td><td>${esc(i.lastError ?? '')}</td></tr>`,
+        `<tr><td>${esc(i.name)}</td><td>${i.up ? 'up' : 'down'}</td><td>${i.lastSuccessMs ? new Date(i.lastSuccessMs).toISOString() : 'never'}</td><td>${esc(i.lastError ?? '')}</td></tr>`,
     )
     .join('');
   const shown = p.devices.slice(0, 2000);

@@ -1,6 +1,7 @@
 import type { KnownDeviceConfig } from '../config/schema.js';
 import type { StoredDevice, StoredEvent } from '../store/store.js';
-import { isRandomizedMac, vendorOf } from '../arp/vendor.js';
+import { vendorOf } from '../arp/vendor.js';
+import { isRandomizedMac } from '../net/mac.js';
 
 export const EVENT_KINDS = ['new_device', 'device_gone', 'device_back', 'ip_changed', 'ip_conflict', 'gateway_mac_changed'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -17,6 +18,18 @@ export interface InventoryOptions {
 
 export type Device = StoredDevice;
 
+/**
+ * Change counters per kind of device field, so /metrics re-renders only what changed:
+ * passive ARP moves last-seen times all the time, the rest changes rarely.
+ */
+export interface InventoryVersions {
+  presence: number;
+  info: number;
+  firstSeen: number;
+  lastSeen: number;
+  rtt: number;
+}
+
 const MAX_IPS_PER_DEVICE = 4;
 
 /**
@@ -32,14 +45,10 @@ export class Inventory {
   private gatewayAlertedMac: string | null = null;
   gatewayMac: string | null;
   overflow = 0;
-  /**
-   * Change counters per kind of device field, so /metrics re-renders only what changed:
-   * passive ARP moves last-seen times all the time, the rest changes rarely.
-   */
-  readonly versions = { presence: 0, info: 0, firstSeen: 0, lastSeen: 0, rtt: 0 };
+  readonly versions: InventoryVersions = { presence: 0, info: 0, firstSeen: 0, lastSeen: 0, rtt: 0 };
 
   private bumpAll(): void {
-    for (const k of Object.keys(this.versions) as (keyof Inventory['versions'])[]) this.versions[k]++;
+    for (const k of Object.keys(this.versions) as (keyof InventoryVersions)[]) this.versions[k]++;
   }
 
   constructor(
@@ -78,8 +87,8 @@ export class Inventory {
     return k?.absent_after ?? (k?.can_sleep ? this.opts.sleepyAbsentAfterMs : this.opts.absentAfterMs);
   }
 
-  private event(ts: number, kind: EventKind, mac: string | null, ip: string | null, detail: Record<string, unknown> = {}): DeviceEvent {
-    return { ts, interface: this.iface, kind, mac, ip, detail };
+  private event(tsMs: number, kind: EventKind, mac: string | null, ip: string | null, detail: Record<string, unknown> = {}): DeviceEvent {
+    return { tsMs, interface: this.iface, kind, mac, ip, detail };
   }
 
   /**
@@ -92,7 +101,7 @@ export class Inventory {
     let oldest: Device | null = null;
     for (const d of this.devices.values()) {
       if (d.present || this.opts.known.has(d.mac)) continue;
-      if (!oldest || d.lastSeen < oldest.lastSeen) oldest = d;
+      if (!oldest || d.lastSeenMs < oldest.lastSeenMs) oldest = d;
     }
     if (!oldest) {
       this.overflow++;
@@ -113,7 +122,7 @@ export class Inventory {
   }
 
   /** A MAC answered a sweep or was heard on the wire with `ip`. */
-  observe(mac: string, ip: string, ts: number, rttMs: number | null): DeviceEvent[] {
+  observe(mac: string, ip: string, tsMs: number, rttMs: number | null): DeviceEvent[] {
     const events: DeviceEvent[] = [];
     const hasIp = ip !== '0.0.0.0';
     let d = this.devices.get(mac);
@@ -125,29 +134,29 @@ export class Inventory {
         ips: hasIp ? [ip] : [],
         vendor: vendorOf(mac),
         randomized: isRandomizedMac(mac),
-        firstSeen: ts,
-        lastSeen: ts,
+        firstSeenMs: tsMs,
+        lastSeenMs: tsMs,
         lastRttMs: rttMs,
         present: true,
-        absentSince: null,
+        absentSinceMs: null,
       };
       this.devices.set(mac, d);
       this.removed.delete(mac);
       this.bumpAll();
-      events.push(this.event(ts, 'new_device', mac, hasIp ? ip : null, { vendor: d.vendor, randomized: d.randomized }));
+      events.push(this.event(tsMs, 'new_device', mac, hasIp ? ip : null, { vendor: d.vendor, randomized: d.randomized }));
     } else {
       if (!d.present) {
-        events.push(this.event(ts, 'device_back', mac, hasIp ? ip : d.ips[0] ?? null, { absent_seconds: Math.round((ts - (d.absentSince ?? ts)) / 1000) }));
+        events.push(this.event(tsMs, 'device_back', mac, hasIp ? ip : d.ips[0] ?? null, { absent_seconds: Math.round((tsMs - (d.absentSinceMs ?? tsMs)) / 1000) }));
         d.present = true;
-        d.absentSince = null;
+        d.absentSinceMs = null;
         this.versions.presence++;
       }
       if (hasIp && d.ips[0] !== ip) {
-        if (d.ips[0]) events.push(this.event(ts, 'ip_changed', mac, ip, { old_ip: d.ips[0], new_ip: ip }));
+        if (d.ips[0]) events.push(this.event(tsMs, 'ip_changed', mac, ip, { old_ip: d.ips[0], new_ip: ip }));
         d.ips = [ip, ...d.ips.filter((x) => x !== ip)].slice(0, MAX_IPS_PER_DEVICE);
         this.versions.info++;
       }
-      d.lastSeen = Math.max(d.lastSeen, ts);
+      d.lastSeenMs = Math.max(d.lastSeenMs, tsMs);
       this.versions.lastSeen++;
       if (rttMs !== null && rttMs !== d.lastRttMs) {
         d.lastRttMs = rttMs;
@@ -159,7 +168,7 @@ export class Inventory {
   }
 
   /** Presence and events from one completed sweep (`answers`: every ip→MACs pair that replied). */
-  applySweep(answers: { ip: string; mac: string; rttMs: number | null }[], ts: number): DeviceEvent[] {
+  applySweep(answers: { ip: string; mac: string; rttMs: number | null }[], tsMs: number): DeviceEvent[] {
     const events: DeviceEvent[] = [];
     const macsByIp = new Map<string, string[]>();
     for (const a of answers) {
@@ -169,7 +178,7 @@ export class Inventory {
     }
     const changedMacs = new Set<string>();
     for (const a of answers) {
-      for (const e of this.observe(a.mac, a.ip, ts, a.rttMs)) {
+      for (const e of this.observe(a.mac, a.ip, tsMs, a.rttMs)) {
         if (e.kind === 'ip_changed') changedMacs.add(a.mac);
         events.push(e);
       }
@@ -178,30 +187,30 @@ export class Inventory {
     for (const [ip, macs] of macsByIp) {
       if (macs.length > 1) {
         conflicts.add(ip);
-        if (!this.conflictIps.has(ip)) events.push(this.event(ts, 'ip_conflict', macs[0], ip, { macs: [...macs].sort() }));
+        if (!this.conflictIps.has(ip)) events.push(this.event(tsMs, 'ip_conflict', macs[0], ip, { macs: [...macs].sort() }));
         continue;
       }
       const mac = macs[0];
       const owner = this.ipOwner.get(ip);
       if (owner && owner !== mac && !changedMacs.has(mac)) {
-        events.push(this.event(ts, 'ip_changed', mac, ip, { old_mac: owner, new_mac: mac }));
+        events.push(this.event(tsMs, 'ip_changed', mac, ip, { old_mac: owner, new_mac: mac }));
       }
       this.ipOwner.set(ip, mac);
     }
     this.conflictIps = conflicts;
     const gw = this.opts.gatewayIp;
-    if (gw && macsByIp.has(gw)) events.push(...this.checkGateway(macsByIp.get(gw)!, ts, true));
+    if (gw && macsByIp.has(gw)) events.push(...this.checkGateway(macsByIp.get(gw)!, tsMs, true));
     return events;
   }
 
   /** Passive ARP: refreshes presence and watches the gateway's address between sweeps. */
-  observePassive(mac: string, ip: string, ts: number): DeviceEvent[] {
-    const events = this.observe(mac, ip, ts, null);
-    if (ip === this.opts.gatewayIp) events.push(...this.checkGateway([mac], ts, false));
+  observePassive(mac: string, ip: string, tsMs: number): DeviceEvent[] {
+    const events = this.observe(mac, ip, tsMs, null);
+    if (ip === this.opts.gatewayIp) events.push(...this.checkGateway([mac], tsMs, false));
     return events;
   }
 
-  private checkGateway(macs: string[], ts: number, fromSweep: boolean): DeviceEvent[] {
+  private checkGateway(macs: string[], tsMs: number, fromSweep: boolean): DeviceEvent[] {
     const gw = this.opts.gatewayIp!;
     if (this.gatewayMac === null) {
       this.gatewayMac = macs[0];
@@ -216,7 +225,7 @@ export class Inventory {
     const events: DeviceEvent[] = [];
     // One incident per sweep: a flood of forged gateway claims between sweeps raises one event.
     if (this.gatewayAlertedMac === null || (fromSweep && this.gatewayAlertedMac !== stranger)) {
-      events.push(this.event(ts, 'gateway_mac_changed', stranger, gw, { old_mac: this.gatewayMac, new_mac: stranger }));
+      events.push(this.event(tsMs, 'gateway_mac_changed', stranger, gw, { old_mac: this.gatewayMac, new_mac: stranger }));
       this.gatewayAlertedMac = stranger;
     }
     // The gateway really moved when a sweep hears only the new MAC; otherwise keep watching the old one.
@@ -228,29 +237,29 @@ export class Inventory {
   }
 
   /** Present devices silent for longer than their absent_after: re-probe them before calling them gone. */
-  absentCandidates(now: number): Device[] {
-    return [...this.devices.values()].filter((d) => d.present && now - d.lastSeen > this.absentAfter(d.mac));
+  absentCandidates(nowMs: number): Device[] {
+    return [...this.devices.values()].filter((d) => d.present && nowMs - d.lastSeenMs > this.absentAfter(d.mac));
   }
 
-  markGone(macs: Iterable<string>, now: number): DeviceEvent[] {
+  markGone(macs: Iterable<string>, nowMs: number): DeviceEvent[] {
     const events: DeviceEvent[] = [];
     for (const mac of macs) {
       const d = this.devices.get(mac);
       if (!d || !d.present) continue;
       d.present = false;
-      d.absentSince = now;
+      d.absentSinceMs = nowMs;
       this.dirty.add(mac);
       this.versions.presence++;
-      events.push(this.event(now, 'device_gone', mac, d.ips[0] ?? null, { last_seen: new Date(d.lastSeen).toISOString() }));
+      events.push(this.event(nowMs, 'device_gone', mac, d.ips[0] ?? null, { last_seen: new Date(d.lastSeenMs).toISOString() }));
     }
     return events;
   }
 
   /** Drops absent devices past the retention; known devices stay listed. */
-  expire(now: number): string[] {
+  expire(nowMs: number): string[] {
     const dropped: string[] = [];
     for (const d of this.devices.values()) {
-      if (!d.present && !this.opts.known.has(d.mac) && now - d.lastSeen > this.opts.retentionMs) dropped.push(d.mac);
+      if (!d.present && !this.opts.known.has(d.mac) && nowMs - d.lastSeenMs > this.opts.retentionMs) dropped.push(d.mac);
     }
     for (const mac of dropped) this.forget(mac);
     return dropped;

@@ -5,26 +5,25 @@
 //   <name>s0 (scannerIp/16) ==veth== <name>d0 ─┬─ macvlan <name>v1 (mac, ip/16)
 //                                              ├─ macvlan <name>v2 ...
 //
-// Broadcast flooding to thousands of macvlans does not scale, so with `steer` an ingress tc u32
-// filter on <name>d0 hashes each broadcast ARP request on its target address and redirects it
-// to the macvlan(s) owning that address; an nftables netdev rule drops the rest (the kernel here
-// has no tc gact "drop" action). See /work/shared/reference/lab-facts.md for the measurements.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+// With `steer`, broadcast ARP requests are steered to the devices that own their target address
+// (steering.ts): flooding thousands of macvlans does not scale.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { intToIpv4 } from '../net/ipv4.js';
+import { deviceMac, hostAddresses, inLabNet, LAB_NET, labIp, labMac, parseLabCidr, randomLocalMac, type Cidr } from './addressing.js';
 import {
-  deviceMac,
-  hostAddresses,
-  inLabNet,
-  intToIp,
-  ipToInt,
-  LAB_NET,
-  normaliseMac,
-  parseLabCidr,
-  randomLocalMac,
-  type Cidr,
-} from './ipv4.js';
+  deleteNamespace,
+  devicesNamespace,
+  forget,
+  LAB_NAME_RE,
+  namespaceExists,
+  removeAtExit,
+  scannerNamespace,
+} from './namespaces.js';
 import { must, run, type RunResult } from './run.js';
+import { ArpSteering } from './steering.js';
+
+export { cleanupStaleLabs, listLabNamespaces, removeLab } from './namespaces.js';
 
 export interface LabDevice {
   ifname: string;
@@ -47,46 +46,13 @@ export interface LabOptions {
 
 export type LabExecResult = RunResult;
 
-const NAME_RE = /^[a-z][a-z0-9]{0,7}$/;
-const SCANNER_NS_SUFFIX = '-lab-scanner';
-const DEVICES_NS_SUFFIX = '-lab-devices';
 const IFNAMSIZ = 15;
 export const LAB_SCANNER_IP = '198.18.255.254';
-const SCANNER_IP_INT = ipToInt(LAB_SCANNER_IP);
-const NETNS_DIR = '/run/netns';
-const HT = 2; // u32 hash table id holding the per-address filters (256 buckets)
+const SCANNER_IP_INT = labIp(LAB_SCANNER_IP);
 
 interface Dev extends LabDevice {
   n: number; // ip as integer
   up: boolean;
-}
-
-// Namespaces of labs that have not been torn down; removed synchronously if the process exits.
-const live = new Set<Lab>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const lab of live) for (const ns of [lab.devicesNs, lab.scannerNs]) deleteNsSync(ns);
-  });
-}
-
-function deleteNsSync(ns: string): void {
-  if (!existsSync(`${NETNS_DIR}/${ns}`)) return;
-  try {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  } catch {
-    /* best effort at exit */
-  }
-}
-
-async function deleteNs(ns: string): Promise<void> {
-  if (!existsSync(`${NETNS_DIR}/${ns}`)) return;
-  const r = await run('ip', ['netns', 'del', ns]);
-  if (r.code !== 0 && existsSync(`${NETNS_DIR}/${ns}`)) {
-    throw new Error(`lab: could not delete netns ${ns}: ${r.stderr.trim()}`);
-  }
 }
 
 export class Lab {
@@ -103,8 +69,7 @@ export class Lab {
   private readonly devs = new Map<string, Dev>(); // by ifname, insertion order
   private readonly macs = new Set<string>();
   private readonly macGen = new Map<number, number>(); // ip -> next generated-MAC generation
-  private readonly filters = new Map<number, string>(); // ip -> u32 handle "2:b:id"
-  private readonly bucketIds = new Map<number, Set<number>>();
+  private readonly steering: ArpSteering | null;
   private nextIf = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private isDown = false;
@@ -118,16 +83,17 @@ export class Lab {
     this.gatewayIp = gatewayIp;
     this.net = net;
     this.cidr = net.text;
-    this.scannerNs = name + SCANNER_NS_SUFFIX;
-    this.devicesNs = name + DEVICES_NS_SUFFIX;
+    this.scannerNs = scannerNamespace(name);
+    this.devicesNs = devicesNamespace(name);
     this.scannerIf = `${name}s0`;
     this.devicesIf = `${name}d0`;
     this.scannerMac = randomLocalMac();
+    this.steering = steer ? new ArpSteering(this.devicesNs, this.devicesIf) : null;
   }
 
   static async up(count: number, opts: LabOptions = {}): Promise<Lab> {
     const name = opts.name ?? 'gh' + randomBytes(4).toString('hex').slice(0, 4);
-    if (!NAME_RE.test(name)) throw new Error(`lab: name "${name}" must match ${NAME_RE} (interface names <= ${IFNAMSIZ} chars)`);
+    if (!LAB_NAME_RE.test(name)) throw new Error(`lab: name "${name}" must match ${LAB_NAME_RE} (interface names <= ${IFNAMSIZ} chars)`);
     const net = parseLabCidr(opts.cidr ?? '198.18.0.0/24');
     if (!Number.isInteger(count) || count < 0) throw new Error(`lab: invalid device count ${count}`);
     const hosts = hostAddresses(net, new Set([SCANNER_IP_INT]));
@@ -136,13 +102,12 @@ export class Lab {
       ? Array.from({ length: count }, (_, i) => hosts[Math.floor((i * hosts.length) / count)])
       : hosts.slice(0, count);
 
-    const gatewayIp = (opts.gateway ?? true) && ips.length > 0 ? intToIp(ips[0]) : undefined;
+    const gatewayIp = (opts.gateway ?? true) && ips.length > 0 ? intToIpv4(ips[0]) : undefined;
     const lab = new Lab(name, net, opts.steer ?? true, gatewayIp);
     for (const ns of [lab.scannerNs, lab.devicesNs]) {
-      if (existsSync(`${NETNS_DIR}/${ns}`)) throw new Error(`lab: netns ${ns} already exists (stale lab? see cleanupStaleLabs)`);
+      if (namespaceExists(ns)) throw new Error(`lab: netns ${ns} already exists (stale lab? see cleanupStaleLabs)`);
     }
-    installExitHook();
-    live.add(lab);
+    removeAtExit(lab);
     try {
       await lab.build(ips);
     } catch (e) {
@@ -174,7 +139,7 @@ export class Lab {
     ]);
     const pre = [`link set ${devicesIf} up`];
     for (const n of ips) pre.push(...this.createLines(this.newDev(n, this.nextMac(n))));
-    await this.apply(pre, ips, [], await this.steeringHead());
+    await this.apply(pre, ips, [], await this.steering?.head());
   }
 
   private gatewayRoute(): string[] {
@@ -192,7 +157,7 @@ export class Lab {
   addDevice(ip?: string, mac?: string): Promise<LabDevice> {
     return this.serial(async () => {
       const n = ip === undefined ? this.nextFreeIp() : this.checkIp(ip);
-      if (this.owners(n).length > 0) throw new Error(`lab: ${intToIp(n)} is already in use (use spoof for a second MAC)`);
+      if (this.owners(n).length > 0) throw new Error(`lab: ${intToIpv4(n)} is already in use (use spoof for a second MAC)`);
       const d = this.newDev(n, this.takeMac(n, mac));
       await this.apply(this.createLines(d), [n], []);
       return this.publicDev(d);
@@ -259,7 +224,7 @@ export class Lab {
   deleteScannerLink(): Promise<void> {
     return this.serial(async () => {
       await must('ip', ['-n', this.scannerNs, 'link', 'del', this.scannerIf]);
-      if (this.steer) await run('ip', ['netns', 'exec', this.devicesNs, 'nft', 'delete', 'table', 'netdev', 'ghlab']);
+      await this.steering?.removeRule();
     });
   }
 
@@ -270,12 +235,10 @@ export class Lab {
       await must('ip', ['link', 'add', 'name', scannerIf, 'address', this.scannerMac, 'netns', S,
         'type', 'veth', 'peer', 'name', devicesIf, 'netns', D]);
       await this.ipBatch(S, [`link set ${scannerIf} up`, `addr add ${this.scannerIp}/16 dev ${scannerIf}`, ...this.gatewayRoute()]);
-      this.filters.clear();
-      this.bucketIds.clear();
       const devs = [...this.devs.values()];
       const pre = [`link set ${devicesIf} up`];
       for (const d of devs) pre.push(...this.createLines(d), ...(d.up ? [] : [`link set ${d.ifname} down`]));
-      await this.apply(pre, [...new Set(devs.map((d) => d.n))], [], await this.steeringHead());
+      await this.apply(pre, [...new Set(devs.map((d) => d.n))], [], await this.steering?.head());
     });
   }
 
@@ -292,7 +255,7 @@ export class Lab {
 
   /** Leave the lab in place when this process exits (CLI `lab up`); remove it later with `lab down`. */
   keep(): void {
-    live.delete(this);
+    forget(this);
   }
 
   exec(cmd: string[], opts: { ns?: 'scanner' | 'devices'; timeoutMs?: number } = {}): Promise<LabExecResult> {
@@ -311,10 +274,10 @@ export class Lab {
     await this.queue.catch(() => {});
     // Deleting the lower device first tears all macvlans down synchronously, so the kernel is
     // not still busy with them (holding RTNL) when the next lab comes up.
-    if (existsSync(`${NETNS_DIR}/${this.devicesNs}`)) await run('ip', ['-n', this.devicesNs, 'link', 'del', this.devicesIf]);
-    await deleteNs(this.devicesNs);
-    await deleteNs(this.scannerNs);
-    live.delete(this);
+    if (namespaceExists(this.devicesNs)) await run('ip', ['-n', this.devicesNs, 'link', 'del', this.devicesIf]);
+    await deleteNamespace(this.devicesNs);
+    await deleteNamespace(this.scannerNs);
+    forget(this);
   }
 
   // ---- internals ----
@@ -327,7 +290,7 @@ export class Lab {
   }
 
   private checkIp(ip: string): number {
-    const n = ipToInt(ip);
+    const n = labIp(ip);
     if (!inLabNet(n) || n === SCANNER_IP_INT || n === LAB_NET || n === (LAB_NET | 0xffff) >>> 0) {
       throw new Error(`lab: ${ip} is not a usable device address in 198.18.0.0/16`);
     }
@@ -357,7 +320,7 @@ export class Lab {
 
   private takeMac(n: number, mac?: string): string {
     if (mac === undefined) return this.nextMac(n);
-    const m = normaliseMac(mac);
+    const m = labMac(mac);
     if (this.macs.has(m) || m === this.scannerMac) throw new Error(`lab: MAC ${m} is already in use`);
     return m;
   }
@@ -370,7 +333,7 @@ export class Lab {
   private newDev(n: number, mac: string): Dev {
     const ifname = `${this.name}v${this.nextIf++}`;
     if (ifname.length > IFNAMSIZ) throw new Error(`lab: interface name ${ifname} too long; use a shorter lab name`);
-    const d: Dev = { ifname, mac, ip: intToIp(n), n, up: true };
+    const d: Dev = { ifname, mac, ip: intToIpv4(n), n, up: true };
     this.devs.set(ifname, d);
     this.macs.add(mac);
     return d;
@@ -398,67 +361,14 @@ export class Lab {
   }
 
   /** ip lines first, then steering filters for `ips` (from current state), then `post` ip lines. */
-  /**
-   * With steering: the nftables rule that drops broadcast requests no device owns (it runs after
-   * tc ingress), and the tc lines that create the u32 hash table; [] without steering.
-   */
-  private async steeringHead(): Promise<string[]> {
-    if (!this.steer) return [];
-    const devicesIf = this.devicesIf;
-    await must('ip', ['netns', 'exec', this.devicesNs, 'nft', '-f', '-'], [
-      `table netdev ghlab {`,
-      `  chain unsteered {`,
-      `    type filter hook ingress device "${devicesIf}" priority 0; policy accept;`,
-      `    ether daddr ff:ff:ff:ff:ff:ff arp operation request drop`,
-      `  }`,
-      `}`,
-    ].join('\n') + '\n');
-    return [
-      `qdisc add dev ${devicesIf} clsact`,
-      `filter add dev ${devicesIf} ingress prio 1 handle ${HT}: protocol arp u32 divisor 256`,
-      // broadcast ARP requests (op 1 at offset 6, dst MAC ff.. at -14) -> bucket = low byte of target IP (offset 24)
-      `filter add dev ${devicesIf} ingress prio 1 protocol arp u32 ht 800:: ` +
-        `match u16 0x0001 0xffff at 6 match u16 0xffff 0xffff at -14 match u32 0xffffffff 0xffffffff at -12 ` +
-        `hash mask 0x000000ff at 24 link ${HT}:`,
-    ];
-  }
-
   private async apply(pre: string[], ips: number[], post: string[], tcHead: string[] = []): Promise<void> {
     await this.ipBatch(this.devicesNs, pre);
-    if (this.steer) await this.tcBatch([...tcHead, ...ips.flatMap((n) => this.filterLines(n))]);
+    const steering = this.steering;
+    if (steering) {
+      const filters = ips.flatMap((n) => steering.lines(n, this.owners(n).filter((d) => d.up).map((d) => d.ifname)));
+      await this.tcBatch([...tcHead, ...filters]);
+    }
     await this.ipBatch(this.devicesNs, post);
-  }
-
-  private filterLines(n: number): string[] {
-    const targets = this.owners(n).filter((d) => d.up);
-    let handle = this.filters.get(n);
-    const bucket = (n & 255).toString(16);
-    const base = `filter %s dev ${this.devicesIf} ingress prio 1 handle %h protocol arp u32`;
-    if (targets.length === 0) {
-      if (!handle) return [];
-      this.filters.delete(n);
-      this.bucketIds.get(n & 255)!.delete(Number.parseInt(handle.split(':')[2], 16));
-      return [base.replace('%s', 'del').replace('%h', handle)];
-    }
-    let verb = 'replace';
-    if (!handle) {
-      verb = 'add';
-      const ids = this.bucketIds.get(n & 255) ?? new Set<number>();
-      this.bucketIds.set(n & 255, ids);
-      let id = 1;
-      while (ids.has(id)) id++;
-      ids.add(id);
-      handle = `${HT}:${bucket}:${id.toString(16)}`;
-      this.filters.set(n, handle);
-    }
-    // mirred can mirror to all but the last owner and redirect to the last (spoofed addresses)
-    const actions = targets.map(
-      (d, i) => `action mirred ingress ${i === targets.length - 1 ? 'redirect' : 'mirror'} dev ${d.ifname}`,
-    );
-    return [
-      `${base.replace('%s', verb).replace('%h', handle)} ht ${HT}:${bucket}: ` +
-        `match u32 0x${n.toString(16).padStart(8, '0')} 0xffffffff at 24 ${actions.join(' ')}`,
-    ];
   }
 
   private async ipBatch(ns: string, lines: string[]): Promise<void> {
@@ -478,29 +388,4 @@ export async function withLab<T>(count: number, opts: LabOptions, fn: (lab: Lab)
   } finally {
     await lab.down();
   }
-}
-
-/** Names of existing lab namespaces whose lab name starts with `prefix`. */
-export function listLabNamespaces(prefix = ''): string[] {
-  if (!existsSync(NETNS_DIR)) return [];
-  return readdirSync(NETNS_DIR).filter((ns) => {
-    const suffix = [SCANNER_NS_SUFFIX, DEVICES_NS_SUFFIX].find((s) => ns.endsWith(s));
-    if (!suffix) return false;
-    const name = ns.slice(0, -suffix.length);
-    return NAME_RE.test(name) && name.startsWith(prefix);
-  });
-}
-
-/** Removes namespaces left by a crashed run whose lab name starts with `prefix`. */
-export async function cleanupStaleLabs(prefix: string): Promise<void> {
-  if (!prefix) throw new Error('lab: cleanupStaleLabs needs a non-empty prefix');
-  for (const ns of listLabNamespaces(prefix)) await deleteNs(ns);
-}
-
-/** Removes the lab called exactly `name` (e.g. one left running by `lab up`); false if none existed. */
-export async function removeLab(name: string): Promise<boolean> {
-  if (!NAME_RE.test(name)) throw new Error(`lab: invalid lab name "${name}"`);
-  const namespaces = [name + DEVICES_NS_SUFFIX, name + SCANNER_NS_SUFFIX].filter((ns) => existsSync(`${NETNS_DIR}/${ns}`));
-  for (const ns of namespaces) await deleteNs(ns);
-  return namespaces.length > 0;
 }

@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { readFileSync } from '../fs-sync.js';
+import { ipv4FromBytes } from './ipv4.js';
 import { cidrOf } from './targets.js';
 
 export interface InterfaceAddress {
@@ -82,8 +83,9 @@ export function defaultGateway(name: string): string | null {
     // Iface Destination Gateway Flags RefCnt Use Metric Mask ...; only 0.0.0.0/0 is a default route
     const [iface, dest, gw, , , , , mask] = line.trim().split(/\s+/);
     if (iface === name && dest === '00000000' && mask === '00000000' && gw && gw !== '00000000') {
-      const n = parseInt(gw, 16); // little-endian hex
-      return `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${(n >>> 24) & 255}`;
+      const bytes = Buffer.alloc(4);
+      bytes.writeUInt32LE(parseInt(gw, 16)); // the kernel prints the address as a little-endian hex number
+      return ipv4FromBytes(bytes, 0);
     }
   }
   return null;

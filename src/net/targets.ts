@@ -1,4 +1,4 @@
-import { intToIpv4, ipv4ToInt } from '../arp/codec.js';
+import { intToIpv4, ipv4ToInt, networkOf } from './ipv4.js';
 
 export const DEFAULT_MAX_ADDRESSES = 65_536; // a /16
 
@@ -33,7 +33,7 @@ export function parseTarget(spec: string): TargetRange {
     const prefix = Number(prefixText);
     const base = parseIp(s.slice(0, slash), spec);
     const size = 2 ** (32 - prefix);
-    const network = Math.floor(base / size) * size;
+    const network = networkOf(base, prefix);
     if (prefix >= 31) return { first: network, last: network + size - 1 };
     return { first: network + 1, last: network + size - 2 };
   }
@@ -103,6 +103,5 @@ export function expandTargets(
 }
 
 export function cidrOf(address: string, prefix: number): string {
-  const size = 2 ** (32 - prefix);
-  return `${intToIpv4(Math.floor(ipv4ToInt(address) / size) * size)}/${prefix}`;
+  return `${intToIpv4(networkOf(ipv4ToInt(address), prefix))}/${prefix}`;
 }

@@ -14,15 +14,15 @@ export interface StoredDevice {
   ips: string[];
   vendor: string;
   randomized: boolean;
-  firstSeen: number; // epoch ms
-  lastSeen: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
   lastRttMs: number | null;
   present: boolean;
-  absentSince: number | null;
+  absentSinceMs: number | null;
 }
 
 export interface StoredEvent {
-  ts: number;
+  tsMs: number;
   interface: string;
   kind: string;
   mac: string | null;
@@ -32,7 +32,7 @@ export interface StoredEvent {
 
 export interface StoredSweep {
   interface: string;
-  ts: number;
+  tsMs: number;
   durationMs: number;
   ok: boolean;
   devices: { mac: string; ip: string }[];
@@ -144,11 +144,11 @@ export class Store {
       ips: JSON.parse(String(r.ips)) as string[],
       vendor: String(r.vendor),
       randomized: r.randomized === 1,
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
+      firstSeenMs: Number(r.first_seen),
+      lastSeenMs: Number(r.last_seen),
       lastRttMs: r.last_rtt_ms === null ? null : Number(r.last_rtt_ms),
       present: r.present === 1,
-      absentSince: r.absent_since === null ? null : Number(r.absent_since),
+      absentSinceMs: r.absent_since === null ? null : Number(r.absent_since),
     }));
   }
 
@@ -166,7 +166,7 @@ export class Store {
       .all(iface, sinceMs) as Record<string, unknown>[];
     return rows.map((r) => ({
       interface: String(r.interface),
-      ts: Number(r.ts),
+      tsMs: Number(r.ts),
       durationMs: Number(r.duration_ms),
       ok: r.ok === 1,
       devices: JSON.parse(String(r.devices)) as { mac: string; ip: string }[],
@@ -194,7 +194,7 @@ export class Store {
   recentEvents(limit: number): StoredEvent[] {
     const rows = this.conn().prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
     return rows.map((r) => ({
-      ts: Number(r.ts),
+      tsMs: Number(r.ts),
       interface: String(r.interface),
       kind: String(r.kind),
       mac: r.mac === null ? null : String(r.mac),
@@ -228,7 +228,7 @@ export class Store {
 
   private writeNow(db: Database.Database, w: PendingWrite): void {
     const upsert = db.prepare(`INSERT INTO devices (interface, mac, ips, vendor, randomized, first_seen, last_seen, last_rtt_ms, present, absent_since)
-      VALUES (@interface, @mac, @ips, @vendor, @randomized, @firstSeen, @lastSeen, @lastRttMs, @present, @absentSince)
+      VALUES (@interface, @mac, @ips, @vendor, @randomized, @firstSeenMs, @lastSeenMs, @lastRttMs, @present, @absentSinceMs)
       ON CONFLICT (interface, mac) DO UPDATE SET ips = excluded.ips, vendor = excluded.vendor, randomized = excluded.randomized,
         first_seen = min(first_seen, excluded.first_seen), last_seen = excluded.last_seen, last_rtt_ms = excluded.last_rtt_ms,
         present = excluded.present, absent_since = excluded.absent_since`);
@@ -241,8 +241,8 @@ export class Store {
         upsert.run({ ...d, ips: JSON.stringify(d.ips), randomized: d.randomized ? 1 : 0, present: d.present ? 1 : 0 });
       }
       for (const r of w.removed) remove.run(r.interface, r.mac);
-      for (const e of w.events) event.run(e.ts, e.interface, e.kind, e.mac, e.ip, JSON.stringify(e.detail));
-      for (const s of w.sweeps) sweep.run(s.interface, s.ts, s.durationMs, s.ok ? 1 : 0, JSON.stringify(s.devices));
+      for (const e of w.events) event.run(e.tsMs, e.interface, e.kind, e.mac, e.ip, JSON.stringify(e.detail));
+      for (const s of w.sweeps) sweep.run(s.interface, s.tsMs, s.durationMs, s.ok ? 1 : 0, JSON.stringify(s.devices));
       for (const g of w.gateways) gateway.run(g.interface, g.ip, g.mac);
     })();
   }

@@ -1,6 +1,9 @@
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import { ArpRequestBuilder, intToIpv4, ipv4ToInt, MIN_FRAME_LENGTH } from '../arp/codec.js';
+import { ArpRequestBuilder } from '../arp/codec.js';
+import { intToIpv4, ipv4ToInt } from '../net/ipv4.js';
 import type { ArpChannel } from '../capture/arp-channel.js';
+import { now, realtimeOffset } from './clock.js';
+import { FirstAsks, RequestSender } from './request-sender.js';
 
 export interface SweepOptions {
   /** Requests per second; 0 sends as fast as the host can. */
@@ -54,7 +57,8 @@ export interface SweepStats {
 
 export interface SweepResult {
   interface: string;
-  startedAt: number;
+  /** epoch ms */
+  startedAtMs: number;
   devices: DeviceReply[];
   /** IPs answered by more than one MAC in this sweep. */
   conflicts: { ip: string; macs: string[] }[];
@@ -80,10 +84,6 @@ function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
-// timeOrigin is a getter that boxes a fresh number on every read: read it once.
-const origin = performance.timeOrigin;
-const now = (): number => origin + performance.now();
-
 /** Indices of the addresses that have not answered, written to `out`; returns how many. */
 function silentIndices(answered: Uint8Array, out: Uint32Array): number {
   let n = 0;
@@ -98,107 +98,6 @@ function silentIndices(answered: Uint8Array, out: Uint32Array): number {
 function newestSilentAsk(answered: Uint8Array, firstAsks: FirstAsks): number {
   for (let i = answered.length - 1; i >= 0; i--) if (!answered[i]) return firstAsks.at(i);
   return 0;
-}
-
-/**
- * now() of the first request to each address, as float32 ms after the sweep started (half the
- * memory of float64; the precision, ~0.02 ms after minutes, is plenty for a timeout).
- */
-class FirstAsks {
-  private readonly base: number; // 1 ms before the sweep: 0 stays free for "not asked yet"
-  private readonly offsets: Float32Array;
-
-  constructor(size: number, sweepStart: number) {
-    this.base = sweepStart - 1;
-    this.offsets = new Float32Array(size);
-  }
-
-  record(i: number, t: number): void {
-    if (this.offsets[i] === 0) this.offsets[i] = t - this.base;
-  }
-
-  /** 0 if never asked. */
-  at(i: number): number {
-    return this.offsets[i] === 0 ? 0 : this.base + this.offsets[i];
-  }
-}
-
-/**
- * The per-request work of a sweep, kept out of the async sweep(): V8 then optimizes this small
- * loop instead of all of sweep(), whose optimized compile took ~33 ms of CPU in a /16 one-shot
- * sweep (--trace-opt) and was redone after a deopt.
- */
-class RequestSender {
-  // One batch of frames, reused: each slot holds the broadcast request and only the target
-  // address is rewritten per request, so a sweep makes no garbage per request, and a whole burst
-  // leaves in one system call (sendmmsg in src/capture/native/packet_sender.c).
-  private readonly batch: Buffer;
-  private readonly template: Buffer;
-  private readonly unicastSlot: Uint8Array; // 1 where a unicast frame replaced the template
-  private filled = 0;
-
-  constructor(
-    private readonly channel: ArpChannel,
-    private readonly builder: ArpRequestBuilder,
-    private readonly targets: Uint32Array,
-    private readonly answered: Uint8Array,
-    private readonly sentAt: Float64Array,
-    private readonly firstAsks: FirstAsks,
-    private readonly unicast: ReadonlyMap<string, string> | undefined,
-    slots: number,
-  ) {
-    this.template = builder.build(0);
-    this.batch = Buffer.alloc(slots * MIN_FRAME_LENGTH);
-    for (let s = 0; s < slots; s++) this.template.copy(this.batch, s * MIN_FRAME_LENGTH);
-    this.unicastSlot = new Uint8Array(slots);
-  }
-
-  /**
-   * Asks pending[from..to) that are still silent; returns the number of requests sent. A batch
-   * leaves in one system call, so its requests share one send time (one clock read per batch).
-   */
-  send(pending: Uint32Array, from: number, to: number): number {
-    let sent = 0;
-    let t = now();
-    for (let k = from; k < to; k++) {
-      const i = pending[k];
-      if (this.answered[i]) continue; // a late reply arrived meanwhile
-      if (this.filled === this.unicastSlot.length) {
-        this.flush();
-        t = now();
-      }
-      const slot = this.filled++;
-      const o = slot * MIN_FRAME_LENGTH;
-      const ip = this.targets[i];
-      const mac = this.unicast?.get(intToIpv4(ip));
-      if (mac) {
-        this.builder.build(ip, mac).copy(this.batch, o);
-        this.unicastSlot[slot] = 1;
-      } else {
-        if (this.unicastSlot[slot]) {
-          this.template.copy(this.batch, o);
-          this.unicastSlot[slot] = 0;
-        }
-        // ARP target protocol address, byte by byte: no call that would box the number
-        this.batch[o + 38] = ip >>> 24;
-        this.batch[o + 39] = (ip >>> 16) & 255;
-        this.batch[o + 40] = (ip >>> 8) & 255;
-        this.batch[o + 41] = ip & 255;
-      }
-      this.sentAt[i] = t;
-      this.firstAsks.record(i, t);
-      sent++;
-    }
-    this.flush();
-    return sent;
-  }
-
-  private flush(): void {
-    if (this.filled === 0) return;
-    const n = this.filled;
-    this.filled = 0;
-    this.channel.sendFrames(this.batch, MIN_FRAME_LENGTH, n);
-  }
 }
 
 /**
@@ -240,34 +139,6 @@ class Replies {
 }
 
 /**
- * Offset (ms) from now() to the realtime clock that stamps captured frames, or null if the host
- * is too busy to measure it. Spins until Date.now() ticks to the next millisecond (< 1 ms): the
- * tick lies between the now() reads around the Date.now() calls that saw the old and the new
- * value, so a sample whose reads were not preempted is exact to a few µs. Median of up to 3
- * samples; usually 1-3 ms, at most 25 ms on a loaded host.
- */
-function realtimeOffset(): number | null {
-  const samples: number[] = [];
-  const t0 = now();
-  let before = t0;
-  let last = Date.now();
-  for (;;) {
-    const a = now();
-    const d = Date.now();
-    const b = now();
-    if (d !== last) {
-      if (b - before < 0.005) samples.push(d - (before + b) / 2);
-      last = d;
-    }
-    before = a;
-    const spent = b - t0;
-    if (samples.length === 3 || spent > 25 || (spent > 3 && samples.length > 0)) break;
-  }
-  samples.sort((x, y) => x - y);
-  return samples.length ? samples[(samples.length - 1) >> 1] : null;
-}
-
-/**
  * One ARP sweep over sorted `targets`. Stops as soon as every address has answered;
  * otherwise waits after each round (adaptively, from measured RTTs, capped by timeoutMs)
  * and retries only the silent addresses.
@@ -278,7 +149,7 @@ export async function sweep(
   targets: Uint32Array,
   opts: SweepOptions,
 ): Promise<SweepResult> {
-  const startedAt = Date.now();
+  const startedAtMs = Date.now();
   const t0 = now();
   const dropsBefore = channel.stats().dropped;
   const builder = new ArpRequestBuilder(iface.mac, iface.ip);
@@ -402,7 +273,7 @@ export async function sweep(
   });
   return {
     interface: iface.name,
-    startedAt,
+    startedAtMs,
     devices,
     conflicts: replies.conflicts().map(([i, macs]) => ({ ip: intToIpv4(targets[i]), macs })),
     stats: {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnomalyEngine } from '../../src/anomaly/engine.js';
 import { DETECTOR_NAMES } from '../../src/anomaly/detectors.js';
-import { FEATURE_NAMES } from '../../src/anomaly/features.js';
+import { FEATURE_NAMES } from '../../src/anomaly/feature-names.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/anomaly/snapshot-codec.js';
 import type { AnomalyResult, SweepRecord } from '../../src/anomaly/types.js';
 import { ALWAYS_ON, GATEWAY, KNOWN, mac, quietHistory } from './helpers.js';
@@ -38,7 +38,7 @@ test('warm-up: no score and state "training" until the minimum history and a fir
   const st = e.status();
   assert.equal(st.state, 'ready');
   assert.equal(st.samples, 288);
-  assert.equal(st.lastTrainedTs, history[287].ts);
+  assert.equal(st.lastTrainedTsSeconds, history[287].tsSeconds);
   assert.ok(st.threshold !== null && st.threshold > 0 && st.threshold < 1);
   const next = e.observe(history[288]);
   assert.equal(next.state, 'ready');
@@ -57,8 +57,8 @@ async function trained(): Promise<AnomalyEngine> {
 test('a burst of unknown MACs scores above normal sweeps, alarms and is explained by new_burst', async () => {
   const e = await trained();
   const normal = later.slice(0, 20).map((s) => e.observe(s));
-  const t = later[20].ts;
-  const burst = e.observe({ ts: t, devices: [...later[20].devices, ...Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }))] });
+  const t = later[20].tsSeconds;
+  const burst = e.observe({ tsSeconds: t, devices: [...later[20].devices, ...Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }))] });
   const maxNormal = Math.max(...normal.map((r) => r.score!));
   assert.ok(burst.score! > maxNormal, `${burst.score} > ${maxNormal}`);
   assert.equal(burst.anomalous, true);
@@ -74,7 +74,7 @@ test('the gateway IP answered by two MACs alarms and is explained by gateway_spo
   const normal = later.slice(0, 20).map((s) => e.observe(s));
   const s = later[20];
   // a compromised always-on device starts answering for the gateway's IP
-  const r = e.observe({ ts: s.ts, devices: [...s.devices, { mac: ALWAYS_ON[5].mac, ip: GATEWAY.ip }] });
+  const r = e.observe({ tsSeconds: s.tsSeconds, devices: [...s.devices, { mac: ALWAYS_ON[5].mac, ip: GATEWAY.ip }] });
   assert.ok(r.score! > Math.max(...normal.map((x) => x.score!)));
   assert.equal(r.anomalous, true);
   assert.ok(r.detectors.gateway_spoof > 0.9);
@@ -115,10 +115,10 @@ test('setKnown: a device added to the known list is no longer unknown', async ()
   const e = await trained();
   const s = later[0];
   const stranger = { mac: mac(90), ip: '192.168.1.90' };
-  const r1 = e.observe({ ts: s.ts, devices: [...s.devices, stranger] });
+  const r1 = e.observe({ tsSeconds: s.tsSeconds, devices: [...s.devices, stranger] });
   assert.equal(r1.features.unknown_present, 1);
   e.setKnown([...KNOWN, { mac: stranger.mac, name: 'new tv' }]);
-  const r2 = e.observe({ ts: later[1].ts, devices: [...later[1].devices, stranger] });
+  const r2 = e.observe({ tsSeconds: later[1].tsSeconds, devices: [...later[1].devices, stranger] });
   assert.equal(r2.features.unknown_present, 0);
 });
 
@@ -172,4 +172,13 @@ test('snapshot built with other options is refused with the reason; garbage is r
   assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 12) }), /not a whole number of float64/);
   assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 16) }), /holds 2 values, its layout says/);
   assert.match(new AnomalyEngine(KNOWN, { ...OPTS, seed: 6 }).snapshotMismatch(snap) ?? '', /forest seed 5, .* differs from seed 6/);
+});
+
+test('a snapshot taken at another sweep interval is not used; one from before the interval was recorded counts as 5 minutes', () => {
+  const e = new AnomalyEngine(KNOWN, OPTS);
+  for (const s of history.slice(0, 50)) e.observe(s);
+  const snap = decodeSnapshot(encodeSnapshot(e.snapshot()));
+  assert.match(new AnomalyEngine(KNOWN, { ...OPTS, intervalSeconds: 60 }).snapshotMismatch(snap) ?? '', /sweep interval 300 differs from 60/);
+  const { intervalSeconds: _recorded, ...older } = snap;
+  assert.equal(new AnomalyEngine(KNOWN, OPTS).snapshotMismatch(older), null);
 });

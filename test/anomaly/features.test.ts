@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FEATURE_INDEX as F, FeatureState } from '../../src/anomaly/features.js';
-import { isLocallyAdministered } from '../../src/anomaly/mac.js';
+import { FEATURE_INDEX as F } from '../../src/anomaly/feature-names.js';
+import { FeatureState } from '../../src/anomaly/features.js';
+import { isRandomizedMac } from '../../src/net/mac.js';
 import type { SweepRecord } from '../../src/anomaly/types.js';
-import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP } from './helpers.js';
+import { ALWAYS_ON, GATEWAY, KNOWN, mac, nextTs, quietHistory, STEP, T0 } from './helpers.js';
 
 const state = (known = KNOWN) => new FeatureState({ windowSeconds: 28 * 86400, tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip }, known);
 
@@ -14,7 +15,7 @@ function run(history: SweepRecord[], known = KNOWN): number[][] {
 
 test('features come from past sweeps only: changing the future does not change earlier rows', () => {
   const base = quietHistory(400);
-  const alt = base.map((s, i) => (i >= 350 ? { ts: s.ts, devices: [...s.devices, { mac: mac(i), ip: `192.168.1.${150 + (i % 50)}` }] } : s));
+  const alt = base.map((s, i) => (i >= 350 ? { tsSeconds: s.tsSeconds, devices: [...s.devices, { mac: mac(i), ip: `192.168.1.${150 + (i % 50)}` }] } : s));
   const a = run(base);
   const b = run(alt);
   assert.deepEqual(a.slice(0, 350), b.slice(0, 350));
@@ -27,33 +28,33 @@ test('a new device is new once, then recent; randomized MACs are recognised', ()
   for (const x of h) s.step(x);
   const t = nextTs(h);
   const extra = [{ mac: mac(1, true), ip: '192.168.1.200' }];
-  const f1 = s.step({ ts: t, devices: [...h[0].devices, ...extra] });
-  const f2 = s.step({ ts: t + STEP, devices: [...h[0].devices, ...extra] });
+  const f1 = s.step({ tsSeconds: t, devices: [...h[0].devices, ...extra] });
+  const f2 = s.step({ tsSeconds: t + STEP, devices: [...h[0].devices, ...extra] });
   assert.equal(f1[F.new_devices], 1);
   assert.equal(f2[F.new_devices], 0);
   assert.equal(f2[F.new_recent], 1);
   assert.equal(f1[F.unknown_present], 1);
-  assert.ok(isLocallyAdministered(mac(1, true)));
-  assert.ok(!isLocallyAdministered(ALWAYS_ON[0].mac));
+  assert.ok(isRandomizedMac(mac(1, true)));
+  assert.ok(!isRandomizedMac(ALWAYS_ON[0].mac));
   assert.ok(f1[F.random_present] >= 1);
 });
 
 test('gateway IP answered by a second MAC is a conflict; an extender answering for clients is not a duplicate', () => {
   const ext = { mac: '00:11:22:33:44:99', ip: '192.168.1.2' };
   const known = [...KNOWN, { mac: ext.mac, class: 'extender' }];
-  const h = quietHistory(300).map((s) => ({ ts: s.ts, devices: [...s.devices, ext] }));
+  const h = quietHistory(300).map((s) => ({ tsSeconds: s.tsSeconds, devices: [...s.devices, ext] }));
   const s = state(known);
   for (const x of h) s.step(x);
   const t = nextTs(h);
   const base = h[h.length - 1].devices;
-  const spoof = s.step({ ts: t, devices: [...base, { mac: mac(5), ip: GATEWAY.ip }] });
+  const spoof = s.step({ tsSeconds: t, devices: [...base, { mac: mac(5), ip: GATEWAY.ip }] });
   assert.equal(spoof[F.gateway_conflict], 1);
   // the extender answers for a client's IP while the client also still answers (roaming moment)
   const client = ALWAYS_ON[3];
-  const nat = s.step({ ts: t + STEP, devices: [...base, { mac: ext.mac, ip: client.ip }] });
+  const nat = s.step({ tsSeconds: t + STEP, devices: [...base, { mac: ext.mac, ip: client.ip }] });
   assert.equal(nat[F.dup_ip], 0);
   assert.equal(nat[F.gateway_conflict], 0);
-  const dup = s.step({ ts: t + 2 * STEP, devices: [...base, { mac: mac(6), ip: ALWAYS_ON[4].ip }] });
+  const dup = s.step({ tsSeconds: t + 2 * STEP, devices: [...base, { mac: mac(6), ip: ALWAYS_ON[4].ip }] });
   assert.equal(dup[F.dup_ip], 1);
 });
 
@@ -64,11 +65,72 @@ test('always-on devices missing are debounced and measured against their usual g
   const gone = ALWAYS_ON[2].mac;
   const base = [GATEWAY, ...ALWAYS_ON].filter((d) => d.mac !== gone);
   let t = nextTs(h);
-  const first = s.step({ ts: t, devices: base });
+  const first = s.step({ tsSeconds: t, devices: base });
   assert.equal(first[F.always_on_missing], 0, 'one missed reply is ARP loss');
   let last = first;
-  for (let k = 0; k < 24; k++) last = s.step({ ts: (t += STEP), devices: base });
+  for (let k = 0; k < 24; k++) last = s.step({ tsSeconds: (t += STEP), devices: base });
   assert.equal(last[F.always_on_missing], 1);
   assert.ok(last[F.always_on_gap_ratio] > 2);
   assert.ok(last[F.segment_missing_frac] > 0 && last[F.segment_missing_frac] < 0.2);
+});
+
+/** A quiet network (the gateway and the always-on devices answer every sweep) swept every `interval` seconds. */
+function sweeper(interval: number) {
+  const state = new FeatureState({ windowSeconds: 28 * 86400, tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip, intervalSeconds: interval }, KNOWN);
+  let ts = T0;
+  return {
+    /** Sweeps until `seconds` after the first sweep (exclusive), with `devices` answering besides the base. */
+    until(seconds: number, devices: (typeof ALWAYS_ON)[number][] = [], without: string[] = []): number[] {
+      let f: number[] = [];
+      while (ts < T0 + seconds) f = this.sweep(devices, without);
+      return f;
+    },
+    sweep(devices: (typeof ALWAYS_ON)[number][] = [], without: string[] = []): number[] {
+      const base = [GATEWAY, ...ALWAYS_ON].filter((d) => !without.includes(d.mac));
+      const f = state.step({ tsSeconds: ts, devices: [...base, ...devices] });
+      ts += interval;
+      return f;
+    },
+    get elapsed(): number {
+      return ts - T0;
+    },
+  };
+}
+
+test('windows are hours and days at any scan.interval: 1-minute sweeps mean what 5-minute sweeps mean', () => {
+  const HOUR = 3600;
+  for (const interval of [60, 300]) {
+    const n = sweeper(interval);
+    // within the first hour of history (the bootstrap), a newcomer is not "new"
+    n.until(HOUR / 2);
+    const early = { mac: mac(1), ip: '192.168.1.201' };
+    assert.equal(n.sweep([early])[F.new_devices], 0, `${interval}s: bootstrap lasts an hour`);
+    n.until(2 * HOUR, [early]);
+    // a newcomer after it is new, and recent for three hours
+    const late = { mac: mac(2), ip: '192.168.1.202' };
+    const arrival = n.elapsed;
+    const first = n.sweep([early, late]);
+    assert.deepEqual([first[F.new_devices], first[F.new_recent]], [1, 1], `${interval}s: new after the bootstrap`);
+    assert.equal(n.until(arrival + 3 * HOUR + 1, [early, late])[F.new_recent], 1, `${interval}s: still recent 3 h later`);
+    assert.equal(n.sweep([early, late])[F.new_recent], 0, `${interval}s: no longer recent after 3 h`);
+    // a randomized MAC counts as new within the hour
+    const phone = { mac: mac(3, true), ip: '192.168.1.203' };
+    const seen = n.elapsed;
+    assert.equal(n.sweep([early, late, phone])[F.random_new_1h], 1, `${interval}s: a new randomized MAC`);
+    assert.equal(n.until(seen + HOUR, [early, late, phone])[F.random_new_1h], 1, `${interval}s: within the hour`);
+    assert.equal(n.sweep([early, late, phone])[F.random_new_1h], 0, `${interval}s: not after an hour`);
+  }
+});
+
+test('always-on takes a day of presence at any scan.interval', () => {
+  for (const interval of [60, 300]) {
+    const n = sweeper(interval);
+    // present for five hours (300 sweeps at 1 minute, more than a day of 5-minute sweeps): not yet always-on
+    n.until(5 * 3600);
+    n.sweep([], [ALWAYS_ON[0].mac]);
+    assert.equal(n.sweep([], [ALWAYS_ON[0].mac])[F.always_on_missing], 0, `${interval}s: five hours are not a day`);
+    n.until(25 * 3600);
+    n.sweep([], [ALWAYS_ON[1].mac]);
+    assert.equal(n.sweep([], [ALWAYS_ON[1].mac])[F.always_on_missing], 1, `${interval}s: missing after a day of presence`);
+  }
 });

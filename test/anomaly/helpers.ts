@@ -23,13 +23,13 @@ export function quietHistory(sweeps: number, seed = 7, from = 0): SweepRecord[] 
     const devices = [GATEWAY];
     for (const d of ALWAYS_ON) if (rng() > 0.01) devices.push(d);
     for (const p of PHONES) if ((hour < 8 || hour >= 17) && rng() > 0.15) devices.push(p);
-    if (i >= from) out.push({ ts, devices: [...devices] });
+    if (i >= from) out.push({ tsSeconds: ts, devices: [...devices] });
   }
   return out;
 }
 
 export function nextTs(history: SweepRecord[]): number {
-  return history[history.length - 1].ts + STEP;
+  return history[history.length - 1].tsSeconds + STEP;
 }
 
 export function mac(k: number, random = false): string {

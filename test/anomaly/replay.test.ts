@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAnomalyReplay } from '../../src/anomaly/replay.js';
+import { runAnomalyReplay } from '../../src/commands/anomaly-replay.js';
 import { UsageError } from '../../src/commands/errors.js';
-import { simulateScenario, toJsonl } from '../../src/anomaly/simulator.js';
+import { simulateScenario, toJsonl } from '../../bench/anomaly/simulator.js';
 import { GATEWAY, mac, quietHistory } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-replay-'));
@@ -22,23 +22,23 @@ async function replay(args: string[]): Promise<{ code: number; lines: Record<str
 test('replays a small generated JSONL: one line per sweep after --train-until, anomaly flagged', async () => {
   const h = quietHistory(400);
   const burstAt = 380;
-  h[burstAt] = { ts: h[burstAt].ts, devices: [...h[burstAt].devices, ...Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }))] };
+  h[burstAt] = { tsSeconds: h[burstAt].tsSeconds, devices: [...h[burstAt].devices, ...Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }))] };
   const file = join(dir, 'h.jsonl');
-  writeFileSync(file, h.map((s) => JSON.stringify(s)).join('\n') + '\n');
+  writeFileSync(file, toJsonl(h));
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, `listen: ":9100"\nknown_devices:\n  - mac: "${GATEWAY.mac.toUpperCase()}"\n    name: router\n    critical: true\n`);
-  const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].ts), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
+  writeFileSync(cfg, `known_devices:\n  - mac: "${GATEWAY.mac.toUpperCase()}"\n    name: router\n    critical: true\n`);
+  const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.equal(code, 0);
   assert.equal(lines.length, 100);
   assert.deepEqual(Object.keys(lines[0]).sort(), ['anomalous', 'detectors', 'score', 'threshold', 'top', 'ts']);
-  assert.equal(lines[0].ts, h[300].ts);
+  assert.equal(lines[0].ts, h[300].tsSeconds);
   const burst = lines[burstAt - 300] as { anomalous: boolean; score: number; top: { feature: string }[] };
   assert.equal(burst.anomalous, true);
   assert.ok(burst.top.some((t) => t.feature === 'new_cohort'));
   const before = lines.slice(0, burstAt - 300) as { score: number }[];
   assert.ok(before.every((l) => l.score < burst.score));
   // same seed, same output
-  const again = await replay(['--history', file, '--train-until', String(h[299].ts), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
+  const again = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.deepEqual(again.lines, lines);
 });
 
@@ -60,4 +60,14 @@ test('malformed JSONL: a one-line error naming the file and the line', async () 
   await assert.rejects(replay(['--history', join(dir, 'missing.jsonl')]), /cannot read history/);
   await assert.rejects(replay([]), /usage/);
   await assert.rejects(replay(['--history', file, '--bogus', '1']), /unknown flag --bogus/);
+});
+
+test('--config.file is read by the exporter config loader: errors name the file, line and key', async () => {
+  const file = join(dir, 'two.jsonl');
+  writeFileSync(file, '{"ts": 1, "devices": []}\n{"ts": 2, "devices": []}\n');
+  const cfg = join(dir, 'bad.yaml');
+  writeFileSync(cfg, 'known_devices:\n  - mac: nope\n    name: a\n');
+  await assert.rejects(replay(['--history', file, '--config.file', cfg]), (e: unknown) => e instanceof UsageError && e.message.startsWith(`${cfg}:2: known_devices[0].mac`));
+  writeFileSync(cfg, 'listen: ":9100"\n');
+  await assert.rejects(replay(['--history', file, '--config.file', cfg]), (e: unknown) => e instanceof UsageError && /unknown key "listen"/.test(e.message));
 });

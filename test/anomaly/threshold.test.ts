@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseThreshold, countEpisodes } from '../../src/anomaly/threshold.js';
-import { averagePrecision, episodes, rocAuc } from '../../src/anomaly/evaluation.js';
 
 const WEEK = 7 * 86400;
 
@@ -9,7 +8,6 @@ test('episodes merge alarms closer than the merge gap; confident incidents are n
   const s = [0, 0.6, 0, 0.6, 0, 0, 0, 0, 0, 0, 0.6, 0.95, 0];
   assert.equal(countEpisodes(s, 0.5, 3), 2);
   assert.equal(countEpisodes(s, 0.5, 3, 0.9), 1);
-  assert.deepEqual(episodes(s.map((x) => x >= 0.5), 3), [{ from: 1, to: 3 }, { from: 10, to: 11 }]);
 });
 
 test('threshold keeps the training window within the false-alarm budget', () => {
@@ -19,11 +17,4 @@ test('threshold keeps the training window within the false-alarm budget', () => 
   assert.ok(countEpisodes(scores, thr, 6, 0.9) <= 2);
   assert.ok(thr > 0.5 && thr < 0.9);
   assert.equal(chooseThreshold(new Array(100).fill(0.1), WEEK, o), 0.3);
-});
-
-test('ROC AUC and average precision', () => {
-  assert.equal(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
-  assert.equal(rocAuc([0.5, 0.5], [0, 1]), 0.5);
-  assert.equal(rocAuc([0.9, 0.1, 0.5], [0, 1, -1]), 0);
-  assert.equal(averagePrecision([0.9, 0.8, 0.1], [1, 0, 1]), (1 + 2 / 3) / 2);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FeatureWindow, FOREST_COLUMNS } from '../../src/anomaly/window.js';
 import { DETECTORS } from '../../src/anomaly/detectors.js';
-import { FEATURE_NAMES } from '../../src/anomaly/features.js';
+import { FEATURE_NAMES } from '../../src/anomaly/feature-names.js';
 
 const W = FEATURE_NAMES.length;
 const row = (k: number) => Array.from({ length: W }, (_, j) => k * 100 + j);

@@ -5,8 +5,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
-import { isRandomizedMac, normalizeMac, vendorLookup, vendorOf } from '../../src/arp/vendor.js';
+import { vendorLookup, vendorOf } from '../../src/arp/vendor.js';
 
 const require = createRequire(import.meta.url);
 const oui = JSON.parse(readFileSync(require.resolve('oui-data'), 'utf8')) as Record<string, string>;
@@ -87,46 +86,5 @@ describe('vendorLookup (one-shot sweeps: binary search in the compact table)', (
     const vendor = vendorLookup(['00:1a:11:00:00:01'], join(dir, 'missing.tsv'));
     assert.equal(vendor('00:0c:29:aa:bb:cc'), 'VMware, Inc.'); // no table file: vendorOf
     assert.equal(vendorLookup([])('00:1a:11:00:00:01'), '');
-  });
-});
-
-describe('isRandomizedMac', () => {
-  it('is the locally administered (U/L) bit: second hex digit 2, 6, A or E', () => {
-    for (const mac of ['02:00:00:00:00:01', '5a:11:22:33:44:55', 'DA:A1:19:00:00:00', 'fe:ff:ff:ff:ff:ff', '36-00-00-00-00-00']) {
-      assert.equal(isRandomizedMac(mac), true, mac);
-    }
-    for (const mac of ['00:16:3e:12:00:01', '00:1a:11:00:00:01', 'f4:f5:d8:00:00:00', '01:00:5e:00:00:01', 'FC:00:00:00:00:00']) {
-      assert.equal(isRandomizedMac(mac), false, mac);
-    }
-  });
-
-  it('agrees with the bit test for every first octet', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.boolean(), (b, upper) => {
-        let mac = [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-        if (upper) mac = mac.toUpperCase();
-        assert.equal(isRandomizedMac(mac), (b[0] & 2) === 2);
-      }),
-    );
-  });
-});
-
-describe('normalizeMac', () => {
-  it('lower-cases and uses colons', () => {
-    assert.equal(normalizeMac('AA-BB-CC-DD-EE-FF'), 'aa:bb:cc:dd:ee:ff');
-    assert.equal(normalizeMac('aa:bb:cc:dd:ee:ff'), 'aa:bb:cc:dd:ee:ff');
-    assert.equal(normalizeMac('00:1A:11:0b:Cc:dD'), '00:1a:11:0b:cc:dd');
-  });
-
-  it('is idempotent', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.constantFrom(':', '-'), fc.boolean(), (b, sep, upper) => {
-        let mac = [...b].map((x) => x.toString(16).padStart(2, '0')).join(sep);
-        if (upper) mac = mac.toUpperCase();
-        const n = normalizeMac(mac);
-        assert.match(n, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
-        assert.equal(normalizeMac(n), n);
-      }),
-    );
   });
 });

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { buildRegistry } from '../../src/collectors/index.js';
-import type { ExporterState } from '../../src/collectors/state.js';
+import type { MonitorReadout } from '../../src/monitor/readout.js';
 import { EVENT_KINDS } from '../../src/inventory/inventory.js';
 import { DECODE_ERROR_REASONS } from '../../src/arp/codec.js';
 import { VERSION } from '../../src/version.js';
@@ -169,7 +169,7 @@ describe('collectors', () => {
   });
 
   it('no interfaces: the exporter-wide series are still there', async () => {
-    const state: ExporterState = { workers: () => [], known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessTs: 0 }) };
+    const state: MonitorReadout = { segments: () => [], anomaly: () => new Map(), known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessMs: 0 }) };
     const text = await render(buildRegistry(state, { processMetrics: false }));
     assert.match(text, /^ghosthunter_store_writable 1$/m);
     assert.match(text, /^ghosthunter_config_last_reload_successful 0$/m);

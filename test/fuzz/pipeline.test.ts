@@ -1,5 +1,5 @@
 // Event-pipeline fuzz: >= 10^6 random, mutated and hostile frames through ArpChannel.receive()
-// into a real InterfaceWorker (its passive handler, Inventory and Persister with a real store),
+// into a real SegmentMonitor (its passive handler, Inventory and Persister with a real store),
 // exactly the path captured frames take in the exporter. The decoder alone is fuzzed in
 // test/arp/codec.test.ts; this one checks what reaches the inventory and the store.
 import { after, describe, it } from 'node:test';
@@ -8,12 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { buildArpFrame, DECODE_ERROR_REASONS, ipv4ToInt } from '../../src/arp/codec.js';
+import { buildArpFrame, DECODE_ERROR_REASONS } from '../../src/arp/codec.js';
+import { ipv4ToInt } from '../../src/net/ipv4.js';
 import { ArpChannel } from '../../src/capture/arp-channel.js';
 import type { PacketSource } from '../../src/capture/packet-source.js';
 import { parseConfig } from '../../src/config/load.js';
-import { Persister } from '../../src/exporter/persister.js';
-import { InterfaceWorker } from '../../src/exporter/worker.js';
+import { Persister } from '../../src/monitor/persister.js';
+import { SegmentMonitor } from '../../src/monitor/segment-monitor.js';
 import { Logger } from '../../src/log.js';
 import { Store } from '../../src/store/store.js';
 import { xorshift32 } from '../helpers/xorshift.js';
@@ -48,7 +49,7 @@ function isBogusIp(ip: string): boolean {
   return n <= ipv4ToInt('198.18.0.0') || n >= ipv4ToInt('198.18.0.255');
 }
 
-describe('event pipeline fuzz (ArpChannel -> InterfaceWorker -> Inventory -> store)', () => {
+describe('event pipeline fuzz (ArpChannel -> SegmentMonitor -> Inventory -> store)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-fuzz-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -68,11 +69,11 @@ ${KNOWN.map((m, i) => `  - {mac: "${m}", name: k${i}}`).join('\n')}
     // Logged lines are counted, not kept: a flood must not be able to grow the test's memory either.
     const log = new Logger('info', 'logfmt', {}, () => void lines.length);
     const persister = new Persister(store, log);
-    const worker = new InterfaceWorker(cfg.interfaces[0], cfg, persister, log, [], null);
+    const segment = new SegmentMonitor(cfg.interfaces[0], cfg, persister, log, [], null);
     const ch = new ArpChannel(fakeSource());
-    ch.onArp((p, ts) => worker.observeArp(p, ts));
-    const inv = worker.inventory;
-    const internals = worker as unknown as { persistPassive(): void; record(events: unknown[]): void };
+    ch.onArp((p, ts) => segment.observeArp(p, ts));
+    const inv = segment.inventory;
+    const internals = segment as unknown as { persistPassive(): void; record(events: unknown[]): void };
     const persist = () => internals.persistPassive();
 
     const next = rng(0x5eed1234);
@@ -98,7 +99,7 @@ ${KNOWN.map((m, i) => `  - {mac: "${m}", name: k${i}}`).join('\n')}
     const N = 1_000_000;
     const scratch = Buffer.alloc(2048);
     const kinds = { random: 0, mutated: 0, crafted: 0, oversized: 0 };
-    // In the past: the worker clamps capture times to the wall clock.
+    // In the past: the monitor clamps capture times to the wall clock.
     const base = Date.now() - N - 60_000;
     let maxTracked = 0;
     const knownSeen = new Set<string>();
@@ -167,8 +168,8 @@ ${KNOWN.map((m, i) => `  - {mac: "${m}", name: k${i}}`).join('\n')}
     assert.equal(bogus + ch.framesReceived, N, 'every frame is either decoded or counted as bogus');
     for (const reason of DECODE_ERROR_REASONS) assert.ok((ch.bogus.get(reason) ?? 0) > 0, `no frame rejected as ${reason}`);
 
-    assert.ok(inv.overflow > 0 || worker.events.get('new_device')! > MAX_DEVICES, 'the flood reached the cap');
-    assert.ok(worker.events.get('new_device')! > MAX_DEVICES, 'more distinct MACs than the cap were offered');
+    assert.ok(inv.overflow > 0 || segment.events.get('new_device')! > MAX_DEVICES, 'the flood reached the cap');
+    assert.ok(segment.events.get('new_device')! > MAX_DEVICES, 'more distinct MACs than the cap were offered');
     assert.ok(maxTracked <= MAX_DEVICES + KNOWN.length);
     assert.deepEqual([...knownSeen].sort(), [...KNOWN].sort(), 'every known device got in despite the flood');
     for (const d of inv.devices.values()) {
@@ -192,7 +193,7 @@ ${KNOWN.map((m, i) => `  - {mac: "${m}", name: k${i}}`).join('\n')}
 
     console.log(
       `pipeline fuzz: ${N} frames ${JSON.stringify(kinds)} in ${Math.round(ms)} ms; decoded ${ch.framesReceived}, ` +
-        `bogus ${JSON.stringify(Object.fromEntries(ch.bogus))}; events ${JSON.stringify(Object.fromEntries(worker.events))}; ` +
+        `bogus ${JSON.stringify(Object.fromEntries(ch.bogus))}; events ${JSON.stringify(Object.fromEntries(segment.events))}; ` +
         `tracked ${inv.devices.size} (max ${maxTracked}, cap ${MAX_DEVICES}+${KNOWN.length} known), overflow ${inv.overflow}; ` +
         `${events} events in the store; rss ${Math.round(rss0 / 2 ** 20)} -> ${Math.round(rss1 / 2 ** 20)} MiB`,
     );

@@ -6,10 +6,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { Gauge } from 'prom-client';
-import { ExporterRegistry } from '../../src/collectors/index.js';
 import { DeviceFamiliesRenderer } from '../../src/collectors/device-families.js';
-import type { ExporterState } from '../../src/collectors/state.js';
-import type { InterfaceWorker } from '../../src/exporter/worker.js';
+import { MetricsRegistry } from '../../src/metrics/registry.js';
 import { buildApp } from '../../src/http/app.js';
 import { Inventory } from '../../src/inventory/inventory.js';
 
@@ -38,12 +36,11 @@ function get(port: number, method: string, headers: Record<string, string> = {})
 describe('HTTP /metrics', () => {
   let server: Server;
   let port: number;
-  let registry: ExporterRegistry;
+  let registry: MetricsRegistry;
 
   before(async () => {
-    const worker = { name: 'eth0', inventory: inventoryOf(DEVICES) } as unknown as InterfaceWorker;
-    const state: ExporterState = { workers: () => [worker], known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: true, lastSuccessTs: T0 }) };
-    registry = new ExporterRegistry(new DeviceFamiliesRenderer(state));
+    const segment = { name: 'eth0', inventory: inventoryOf(DEVICES) };
+    registry = new MetricsRegistry(new DeviceFamiliesRenderer({ segments: () => [segment], known: () => new Map() }));
     new Gauge({ name: 'ghosthunter_test_gauge', help: 'a prom-client family before the device families', registers: [registry] }).set(42);
     const app = buildApp({
       registry,

@@ -34,7 +34,7 @@ it('a read-only data directory (as a non-root user) gives a clear error naming t
   // An existing store in a directory the user cannot write: the file is named, nothing is created.
   chmodSync(parent, 0o755);
   const s = new Store(dir);
-  s.write({ devices: [{ interface: 'eth0', mac: 'a', ips: ['198.18.0.2'], vendor: 'Xensource, Inc.', randomized: false, firstSeen: 1000, lastSeen: 2000, lastRttMs: 1.5, present: true, absentSince: null }], removed: [], events: [], sweeps: [], gateways: [] });
+  s.write({ devices: [{ interface: 'eth0', mac: 'a', ips: ['198.18.0.2'], vendor: 'Xensource, Inc.', randomized: false, firstSeenMs: 1000, lastSeenMs: 2000, lastRttMs: 1.5, present: true, absentSinceMs: null }], removed: [], events: [], sweeps: [], gateways: [] });
   s.close();
   chmodSync(dir, 0o555);
   chmodSync(s.file, 0o444);

@@ -37,14 +37,14 @@ describe('Inventory: observing devices', () => {
     assert.equal(e1[0].interface, 'eth0');
     assert.equal(e1[0].mac, '00:16:3e:00:00:01');
     assert.equal(e1[0].ip, '198.18.0.2');
-    assert.equal(e1[0].ts, T0);
+    assert.equal(e1[0].tsMs, T0);
     assert.equal(e1[0].detail.randomized, false);
     assert.equal(typeof e1[0].detail.vendor, 'string');
     assert.deepEqual(inv.observe('00:16:3e:00:00:01', '198.18.0.2', T0 + 1000, 2), []);
     const d = inv.devices.get('00:16:3e:00:00:01')!;
     assert.deepEqual(d.ips, ['198.18.0.2']);
-    assert.equal(d.firstSeen, T0);
-    assert.equal(d.lastSeen, T0 + 1000);
+    assert.equal(d.firstSeenMs, T0);
+    assert.equal(d.lastSeenMs, T0 + 1000);
     assert.equal(d.lastRttMs, 2);
     assert.equal(d.present, true);
     assert.equal(inv.observe('06:00:00:00:00:01', '198.18.0.3', T0, null)[0].detail.randomized, true);
@@ -70,14 +70,14 @@ describe('Inventory: observing devices', () => {
     inv.observe(mac(1), '198.18.0.10', T0 + 1, null);
     assert.deepEqual(inv.observe(mac(1), '0.0.0.0', T0 + 2, null), []);
     assert.deepEqual(inv.devices.get(mac(1))!.ips, ['198.18.0.10']);
-    assert.equal(inv.devices.get(mac(1))!.lastSeen, T0 + 2);
+    assert.equal(inv.devices.get(mac(1))!.lastSeenMs, T0 + 2);
   });
 
-  it('a late (out-of-order) observation never moves lastSeen backwards; a null RTT keeps the last one', () => {
+  it('a late (out-of-order) observation never moves lastSeenMs backwards; a null RTT keeps the last one', () => {
     const inv = new Inventory('eth0', options());
     inv.observe(mac(1), '198.18.0.10', T0 + 5000, 3);
     inv.observe(mac(1), '198.18.0.10', T0, null);
-    assert.equal(inv.devices.get(mac(1))!.lastSeen, T0 + 5000);
+    assert.equal(inv.devices.get(mac(1))!.lastSeenMs, T0 + 5000);
     assert.equal(inv.devices.get(mac(1))!.lastRttMs, 3);
   });
 });
@@ -125,18 +125,18 @@ describe('Inventory: sweeps', () => {
       ips: ['198.18.0.5'],
       vendor: '',
       randomized: true,
-      firstSeen: T0 - 10 * MIN,
-      lastSeen: T0 - MIN,
+      firstSeenMs: T0 - 10 * MIN,
+      lastSeenMs: T0 - MIN,
       lastRttMs: 1,
       present: true,
-      absentSince: null,
+      absentSinceMs: null,
     };
     const inv = new Inventory('eth0', options(), [stored]);
     assert.deepEqual(inv.applySweep([answer('198.18.0.5', mac(1))], T0), []);
-    assert.equal(inv.devices.get(mac(1))!.firstSeen, T0 - 10 * MIN);
+    assert.equal(inv.devices.get(mac(1))!.firstSeenMs, T0 - 10 * MIN);
     assert.deepEqual(kinds(inv.applySweep([answer('198.18.0.5', mac(2))], T0 + MIN)), ['new_device', 'ip_changed']);
     // The caller's object is not mutated.
-    assert.equal(stored.lastSeen, T0 - MIN);
+    assert.equal(stored.lastSeenMs, T0 - MIN);
   });
 });
 
@@ -154,7 +154,7 @@ describe('Inventory: presence with a grace period', () => {
     assert.equal(gone[0].detail.last_seen, new Date(T0).toISOString());
     const d = inv.devices.get(mac(1))!;
     assert.equal(d.present, false);
-    assert.equal(d.absentSince, T0 + 16 * MIN);
+    assert.equal(d.absentSinceMs, T0 + 16 * MIN);
     assert.deepEqual(inv.markGone([mac(1), mac(9)], T0 + 17 * MIN), [], 'already gone or unknown: no event');
     assert.deepEqual(inv.absentCandidates(T0 + 60 * MIN), [], 'absent devices are not candidates again');
   });
@@ -180,7 +180,7 @@ describe('Inventory: presence with a grace period', () => {
     assert.equal(back[0].detail.absent_seconds, 30 * 60);
     const d = inv.devices.get(mac(1))!;
     assert.equal(d.present, true);
-    assert.equal(d.absentSince, null);
+    assert.equal(d.absentSinceMs, null);
     // Coming back on another address: device_back and ip_changed.
     inv.markGone([mac(1)], T0 + 80 * MIN);
     assert.deepEqual(kinds(inv.observePassive(mac(1), '198.18.0.6', T0 + 90 * MIN)), ['device_back', 'ip_changed']);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cleanupStaleLabs, Lab, listLabNamespaces, removeLab, withLab } from '../../src/lab/lab.js';
-import { deviceMac, hostAddresses, parseLabCidr } from '../../src/lab/ipv4.js';
+import { deviceMac, hostAddresses, parseLabCidr } from '../../src/lab/addressing.js';
 
 const PREFIX = 'glt'; // every lab in this file is named glt<something>
 const nsExists = (ns: string) => existsSync(`/run/netns/${ns}`);

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { intToIpv4, ipv4ToInt } from '../../src/arp/codec.js';
+import { intToIpv4, ipv4ToInt } from '../../src/net/ipv4.js';
 import { cidrOf, DEFAULT_MAX_ADDRESSES, expandTargets, parseTarget, rangeSize, TargetError } from '../../src/net/targets.js';
 
 const ip = ipv4ToInt;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { buildRegistry } from '../../src/collectors/index.js';
-import type { ExporterState } from '../../src/collectors/state.js';
+import type { MonitorReadout } from '../../src/monitor/readout.js';
 import { GOLDEN_FILE, scenario } from '../collectors/scenario.js';
 
 function promtool(text: string): { status: number | null; output: string } {
@@ -28,6 +28,6 @@ for (const processMetrics of [false, true]) {
 }
 
 test('no interfaces: promtool check metrics passes silently', async () => {
-  const state: ExporterState = { workers: () => [], known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessTs: 0 }) };
+  const state: MonitorReadout = { segments: () => [], anomaly: () => new Map(), known: () => new Map(), store: () => ({ writable: true, errors: 0 }), reload: () => ({ successful: false, lastSuccessMs: 0 }) };
   assert.deepEqual(promtool(await buildRegistry(state, { processMetrics: false }).metrics()), { status: 0, output: '' });
 });

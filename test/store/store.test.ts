@@ -16,10 +16,10 @@ const freshDir = () => join(root, `case-${++n}`);
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 function device(mac: string, extra: Partial<StoredDevice> = {}): StoredDevice {
-  return { interface: 'eth0', mac, ips: ['198.18.0.2'], vendor: 'Xensource, Inc.', randomized: false, firstSeen: 1000, lastSeen: 2000, lastRttMs: 1.5, present: true, absentSince: null, ...extra };
+  return { interface: 'eth0', mac, ips: ['198.18.0.2'], vendor: 'Xensource, Inc.', randomized: false, firstSeenMs: 1000, lastSeenMs: 2000, lastRttMs: 1.5, present: true, absentSinceMs: null, ...extra };
 }
 function event(ts: number, extra: Partial<StoredEvent> = {}): StoredEvent {
-  return { ts, interface: 'eth0', kind: 'new_device', mac: '00:16:3e:00:00:01', ip: '198.18.0.2', detail: { vendor: 'x' }, ...extra };
+  return { tsMs: ts, interface: 'eth0', kind: 'new_device', mac: '00:16:3e:00:00:01', ip: '198.18.0.2', detail: { vendor: 'x' }, ...extra };
 }
 function write(extra: Partial<PendingWrite>): PendingWrite {
   return { devices: [], removed: [], events: [], sweeps: [], gateways: [], ...extra };
@@ -48,11 +48,11 @@ describe('Store: round trips', () => {
     assert.ok(existsSync(s.file));
     s.write(
       write({
-        devices: [device('00:16:3e:00:00:01'), device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSince: 3000 })],
+        devices: [device('00:16:3e:00:00:01'), device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSinceMs: 3000 })],
         events: [event(1000), event(2000, { kind: 'device_gone', mac: null, ip: null, detail: { last_seen: 'x' } })],
         sweeps: [
-          { interface: 'eth0', ts: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] },
-          { interface: 'eth1', ts: 1000, durationMs: 1, ok: false, devices: [] },
+          { interface: 'eth0', tsMs: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] },
+          { interface: 'eth1', tsMs: 1000, durationMs: 1, ok: false, devices: [] },
         ],
         gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: '00:16:3e:00:00:fe' }],
       }),
@@ -60,14 +60,14 @@ describe('Store: round trips', () => {
     const devices = s.loadDevices().sort((a, b) => a.mac.localeCompare(b.mac));
     assert.deepEqual(devices, [
       device('00:16:3e:00:00:01'),
-      device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSince: 3000 }),
+      device('02:00:00:00:00:02', { ips: [], randomized: true, lastRttMs: null, present: false, absentSinceMs: 3000 }),
     ]);
-    assert.deepEqual(s.recentEvents(10).map((e) => [e.ts, e.kind, e.mac]), [
+    assert.deepEqual(s.recentEvents(10).map((e) => [e.tsMs, e.kind, e.mac]), [
       [2000, 'device_gone', null],
       [1000, 'new_device', '00:16:3e:00:00:01'],
     ]);
     assert.deepEqual(s.recentEvents(1)[0].detail, { last_seen: 'x' });
-    assert.deepEqual(s.loadSweeps('eth0', 0), [{ interface: 'eth0', ts: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] }]);
+    assert.deepEqual(s.loadSweeps('eth0', 0), [{ interface: 'eth0', tsMs: 1000, durationMs: 12.5, ok: true, devices: [{ mac: '00:16:3e:00:00:01', ip: '198.18.0.2' }] }]);
     assert.deepEqual(s.loadSweeps('eth0', 1001), []);
     assert.deepEqual(s.loadGateways(), [{ interface: 'eth0', ip: '198.18.0.1', mac: '00:16:3e:00:00:fe' }]);
     s.close();
@@ -77,11 +77,11 @@ describe('Store: round trips', () => {
   it('upserts keep the earliest first_seen, removals delete, gateways are replaced; data survives a reopen', () => {
     const dir = freshDir();
     const s = new Store(dir);
-    s.write(write({ devices: [device('a', { firstSeen: 500 }), device('b')], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'old' }] }));
-    s.write(write({ devices: [device('a', { firstSeen: 900, lastSeen: 5000, ips: ['198.18.0.3'] })], removed: [{ interface: 'eth0', mac: 'b' }], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'new' }] }));
+    s.write(write({ devices: [device('a', { firstSeenMs: 500 }), device('b')], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'old' }] }));
+    s.write(write({ devices: [device('a', { firstSeenMs: 900, lastSeenMs: 5000, ips: ['198.18.0.3'] })], removed: [{ interface: 'eth0', mac: 'b' }], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'new' }] }));
     s.close();
     const again = new Store(dir);
-    assert.deepEqual(again.loadDevices(), [device('a', { firstSeen: 500, lastSeen: 5000, ips: ['198.18.0.3'] })]);
+    assert.deepEqual(again.loadDevices(), [device('a', { firstSeenMs: 500, lastSeenMs: 5000, ips: ['198.18.0.3'] })]);
     assert.deepEqual(again.loadGateways(), [{ interface: 'eth0', ip: '198.18.0.1', mac: 'new' }]);
     again.close();
   });
@@ -91,12 +91,12 @@ describe('Store: round trips', () => {
     s.write(
       write({
         events: [event(100), event(200), event(300)],
-        sweeps: [100, 200, 300].map((ts) => ({ interface: 'eth0', ts, durationMs: 1, ok: true, devices: [] })),
+        sweeps: [100, 200, 300].map((ts) => ({ interface: 'eth0', tsMs: ts, durationMs: 1, ok: true, devices: [] })),
       }),
     );
     s.prune(250, 150);
-    assert.deepEqual(s.loadSweeps('eth0', 0).map((x) => x.ts), [300]);
-    assert.deepEqual(s.recentEvents(10).map((e) => e.ts), [300, 200]);
+    assert.deepEqual(s.loadSweeps('eth0', 0).map((x) => x.tsMs), [300]);
+    assert.deepEqual(s.recentEvents(10).map((e) => e.tsMs), [300, 200]);
     s.close();
   });
 

@@ -2,10 +2,12 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { ExporterRuntime } from '../exporter/runtime.js';
+import { buildRegistry } from '../collectors/index.js';
 import { buildApp } from '../http/app.js';
+import { deviceViews, eventViews, interfaceViews } from '../http/views.js';
 import { BasicAuth, loadWebConfig, type WebConfig } from '../http/web-config.js';
 import { Logger, type LogFormat, type LogLevel } from '../log.js';
+import { Monitor } from '../monitor/monitor.js';
 import { StoreError } from '../store/store.js';
 import { startTelemetry } from '../telemetry.js';
 import { VERSION } from '../version.js';
@@ -41,7 +43,8 @@ function fail(err: Error): number {
   return 1;
 }
 
-export async function runExporter(argv: string[]): Promise<number> {
+/** The default command: run the exporter (the presence monitor behind an HTTP server) until SIGTERM or SIGINT. */
+export async function runServe(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -98,9 +101,9 @@ export async function runExporter(argv: string[]): Promise<number> {
   if (process.getuid?.() === 0) log.warn('running as root; only CAP_NET_RAW is needed (see docs/configuration.md, "Running without root")');
 
   const telemetry = await startTelemetry(cfg, values.otel ?? false, log);
-  let runtime: ExporterRuntime;
+  let monitor: Monitor;
   try {
-    runtime = new ExporterRuntime(cfg, configFile, log, { processMetrics: !values['web.disable-exporter-metrics'] });
+    monitor = new Monitor(cfg, configFile, log);
   } catch (err) {
     // A corrupt, foreign or unreadable store: one line naming the file, never a fresh empty store.
     if (err instanceof StoreError) {
@@ -109,23 +112,24 @@ export async function runExporter(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  telemetry.exportRegistry(runtime.registry);
+  const registry = buildRegistry(monitor, { processMetrics: !values['web.disable-exporter-metrics'] });
+  telemetry.exportRegistry(registry);
   let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
   const app = buildApp({
-    registry: runtime.registry,
+    registry,
     telemetryPath,
     auth: () => auth,
     headers: () => webConfig?.headers ?? {},
-    ready: () => runtime.ready(),
-    interfaces: () => runtime.workers().map((w) => ({ name: w.name, up: w.stats.up, lastSuccessTs: w.stats.lastSuccessTs, lastError: w.stats.lastError })),
-    devices: () => runtime.deviceViews(),
-    events: (limit) => runtime.recentEvents(limit),
+    ready: () => monitor.ready(),
+    interfaces: () => interfaceViews(monitor.segments()),
+    devices: () => deviceViews(monitor),
+    events: (limit) => eventViews(monitor.recentEvents(limit)),
     reload: () => reload(),
-    triggerSweep: (iface) => runtime.triggerSweep(iface),
+    triggerSweep: (iface) => monitor.triggerSweep(iface),
   });
 
   async function reload(): Promise<{ ok: boolean; error?: string }> {
-    const result = await runtime.reloadConfig();
+    const result = await monitor.reloadConfig();
     if (!result.ok || !webConfigFile) return result;
     try {
       webConfig = loadWebConfig(webConfigFile);
@@ -137,7 +141,7 @@ export async function runExporter(argv: string[]): Promise<number> {
     }
   }
 
-  runtime.start();
+  monitor.start();
 
   const servers: Server[] = [];
   const tls = webConfig?.tls;
@@ -168,7 +172,7 @@ export async function runExporter(argv: string[]): Promise<number> {
       log.info('shutting down', { signal });
       for (const s of servers) s.close();
       for (const s of servers) s.closeAllConnections();
-      await runtime.stop();
+      await monitor.stop();
       await telemetry.shutdown();
       resolve(0);
     };

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Scheduler } from '../../src/exporter/scheduler.js';
+import { Scheduler } from '../../src/monitor/scheduler.js';
 
 function deferred() {
   let resolve!: () => void;

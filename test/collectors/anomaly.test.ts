@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { registerAnomalyMetrics } from '../../src/anomaly/metrics.js';
+import { registerAnomalyCollector } from '../../src/collectors/anomaly.js';
 import { AnomalyEngine } from '../../src/anomaly/engine.js';
 import type { AnomalyResult, EngineStatus } from '../../src/anomaly/types.js';
-import { GATEWAY, KNOWN, quietHistory } from './helpers.js';
+import { GATEWAY, KNOWN, quietHistory } from '../anomaly/helpers.js';
 
 test('metrics render through a prom-client Registry; training interfaces only say model_ready 0', async () => {
   const ready = new AnomalyEngine(KNOWN, { tzOffsetMinutes: 0, gatewayIp: GATEWAY.ip });
@@ -19,7 +19,7 @@ test('metrics render through a prom-client Registry; training interfaces only sa
     ['wlan0', { result: warmResult, status: warming.status() }],
   ]);
   const registry = new Registry();
-  registerAnomalyMetrics(registry, () => state);
+  registerAnomalyCollector(registry, { anomaly: () => state });
   const text = await registry.metrics();
   assert.match(text, new RegExp(`ghosthunter_anomaly_score\\{interface="eth0"\\} ${result.score}`));
   assert.match(text, /ghosthunter_anomalous\{interface="eth0"\} 0/);
@@ -28,7 +28,7 @@ test('metrics render through a prom-client Registry; training interfaces only sa
   assert.match(text, /ghosthunter_anomaly_model_ready\{interface="eth0"\} 1/);
   assert.match(text, /ghosthunter_anomaly_model_ready\{interface="wlan0"\} 0/);
   assert.match(text, /ghosthunter_anomaly_model_samples\{interface="eth0"\} 301/);
-  assert.match(text, new RegExp(`ghosthunter_anomaly_model_last_trained_timestamp_seconds\\{interface="eth0"\\} ${h[299].ts}`));
+  assert.match(text, new RegExp(`ghosthunter_anomaly_model_last_trained_timestamp_seconds\\{interface="eth0"\\} ${h[299].tsSeconds}`));
   assert.doesNotMatch(text, /ghosthunter_anomaly_score\{interface="wlan0"/);
   assert.doesNotMatch(text, /ghosthunter_anomalous\{interface="wlan0"/);
   for (const c of result.contributions) assert.match(text, new RegExp(`ghosthunter_anomaly_feature_contribution\\{interface="eth0",feature="${c.feature}"\\}`));

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Persister } from '../../src/exporter/persister.js';
+import { Persister } from '../../src/monitor/persister.js';
 import { Logger } from '../../src/log.js';
 import { Store, type PendingWrite, type StoredDevice } from '../../src/store/store.js';
 
 function device(mac: string, extra: Partial<StoredDevice> = {}): StoredDevice {
-  return { interface: 'eth0', mac, ips: ['198.18.0.2'], vendor: '', randomized: false, firstSeen: 1, lastSeen: 2, lastRttMs: null, present: true, absentSince: null, ...extra };
+  return { interface: 'eth0', mac, ips: ['198.18.0.2'], vendor: '', randomized: false, firstSeenMs: 1, lastSeenMs: 2, lastRttMs: null, present: true, absentSinceMs: null, ...extra };
 }
 
 /** A store whose writes fail while `failing` is set; successful writes are recorded (deep copies). */
@@ -51,8 +51,8 @@ describe('Persister', () => {
 
   it('writes everything queued in one write and then starts empty', () => {
     const { store, persister } = setup();
-    persister.enqueue({ devices: [device('a')], events: [{ ts: 1, interface: 'eth0', kind: 'new_device', mac: 'a', ip: null, detail: {} }] });
-    persister.enqueue({ sweeps: [{ interface: 'eth0', ts: 1, durationMs: 1, ok: true, devices: [] }], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'g' }] });
+    persister.enqueue({ devices: [device('a')], events: [{ tsMs: 1, interface: 'eth0', kind: 'new_device', mac: 'a', ip: null, detail: {} }] });
+    persister.enqueue({ sweeps: [{ interface: 'eth0', tsMs: 1, durationMs: 1, ok: true, devices: [] }], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'g' }] });
     assert.equal(persister.flush(), true);
     assert.equal(store.writes.length, 1);
     assert.equal(store.writes[0].devices.length, 1);
@@ -65,21 +65,21 @@ describe('Persister', () => {
 
   it('the latest state of a device wins', () => {
     const { store, persister } = setup();
-    persister.enqueue({ devices: [device('a', { lastSeen: 1 }), device('b')] });
-    persister.enqueue({ devices: [device('a', { lastSeen: 9 })] });
+    persister.enqueue({ devices: [device('a', { lastSeenMs: 1 }), device('b')] });
+    persister.enqueue({ devices: [device('a', { lastSeenMs: 9 })] });
     persister.flush();
-    assert.deepEqual(store.writes[0].devices.map((d) => [d.mac, d.lastSeen]).sort(), [['a', 9], ['b', 2]]);
+    assert.deepEqual(store.writes[0].devices.map((d) => [d.mac, d.lastSeenMs]).sort(), [['a', 9], ['b', 2]]);
   });
 
   it('an unwritable store keeps every change, reports it once, and a later flush writes it all', () => {
     const { store, persister, logged } = setup();
     store.failing = 'SQLITE_READONLY: attempt to write a readonly database';
-    persister.enqueue({ devices: [device('a')], events: [{ ts: 1, interface: 'eth0', kind: 'new_device', mac: 'a', ip: null, detail: {} }] });
+    persister.enqueue({ devices: [device('a')], events: [{ tsMs: 1, interface: 'eth0', kind: 'new_device', mac: 'a', ip: null, detail: {} }] });
     assert.equal(persister.flush(), false);
     assert.equal(persister.writable, false);
     assert.equal(persister.errors, 1);
     assert.equal(persister.lastError, store.failing);
-    persister.enqueue({ devices: [device('b')], events: [{ ts: 2, interface: 'eth0', kind: 'new_device', mac: 'b', ip: null, detail: {} }] });
+    persister.enqueue({ devices: [device('b')], events: [{ tsMs: 2, interface: 'eth0', kind: 'new_device', mac: 'b', ip: null, detail: {} }] });
     assert.equal(persister.flush(), false);
     assert.equal(persister.flush(), false);
     assert.equal(persister.errors, 3);
@@ -98,7 +98,7 @@ describe('Persister', () => {
     assert.equal(persister.errors, 4, 'the error counter is a counter: it does not reset');
     assert.equal(store.writes.length, 1);
     assert.deepEqual(store.writes[0].devices.map((d) => d.mac).sort(), ['a', 'b']);
-    assert.deepEqual(store.writes[0].events.map((e) => e.ts), [1, 2]);
+    assert.deepEqual(store.writes[0].events.map((e) => e.tsMs), [1, 2]);
     assert.ok(logged().some((l) => l.level === 'info' && l.msg === 'state store is writable again'));
   });
 
@@ -107,7 +107,7 @@ describe('Persister', () => {
     store.failing = 'disk full';
     persister.enqueue({ removed: [{ interface: 'eth0', mac: 'a' }] });
     persister.flush();
-    persister.enqueue({ devices: [device('a', { lastSeen: 50 })] });
+    persister.enqueue({ devices: [device('a', { lastSeenMs: 50 })] });
     store.failing = null;
     persister.flush();
     assert.deepEqual(store.writes[0].removed, []);
@@ -154,9 +154,9 @@ describe('Persister', () => {
     store.failing = 'disk full';
     for (let i = 0; i < 60; i++) {
       persister.enqueue({
-        devices: [device(`m${i % 5}`, { lastSeen: i })],
-        events: Array.from({ length: 1000 }, (_, j) => ({ ts: i * 1000 + j, interface: 'eth0', kind: 'new_device', mac: null, ip: null, detail: {} })),
-        sweeps: Array.from({ length: 100 }, (_, j) => ({ interface: 'eth0', ts: i * 100 + j, durationMs: 1, ok: true, devices: [] })),
+        devices: [device(`m${i % 5}`, { lastSeenMs: i })],
+        events: Array.from({ length: 1000 }, (_, j) => ({ tsMs: i * 1000 + j, interface: 'eth0', kind: 'new_device', mac: null, ip: null, detail: {} })),
+        sweeps: Array.from({ length: 100 }, (_, j) => ({ interface: 'eth0', tsMs: i * 100 + j, durationMs: 1, ok: true, devices: [] })),
         gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: `gw${i}` }],
       });
       persister.flush();
@@ -165,9 +165,9 @@ describe('Persister', () => {
     persister.flush();
     const w = store.writes[0];
     assert.equal(w.devices.length, 5);
-    assert.deepEqual(w.devices.map((d) => d.lastSeen).sort((a, b) => a - b), [55, 56, 57, 58, 59]);
+    assert.deepEqual(w.devices.map((d) => d.lastSeenMs).sort((a, b) => a - b), [55, 56, 57, 58, 59]);
     assert.equal(w.events.length, 50_000);
-    assert.equal(w.events[w.events.length - 1].ts, 59_999, 'the newest events are kept');
+    assert.equal(w.events[w.events.length - 1].tsMs, 59_999, 'the newest events are kept');
     assert.equal(w.sweeps.length, 5_000);
     assert.deepEqual(w.gateways, [{ interface: 'eth0', ip: '198.18.0.1', mac: 'gw59' }]);
   });

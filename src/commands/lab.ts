@@ -1,17 +1,16 @@
 // `ghost-hunter lab ...`: build / remove network-namespace test labs by hand (demos, debugging).
-// Also runnable directly: `npx tsx src/lab/cli.ts up 50 --name demo`.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanupStaleLabs, Lab, listLabNamespaces, removeLab } from './lab.js';
+import { cleanupStaleLabs, Lab, listLabNamespaces, removeLab } from '../lab/lab.js';
 
 const USAGE = `usage: ghost-hunter lab up <count> [--name <name>] [--cidr <cidr>] [--spread] [--no-gateway] [--no-steer]
                                 [--hold] [--json]
        ghost-hunter lab down <name>
        ghost-hunter lab list [--prefix <p>]
        ghost-hunter lab cleanup --prefix <p>
+       ghost-hunter lab demo
   up      builds the lab and leaves it running (with --hold: until Ctrl-C, then removes it)
-  down    removes the lab's namespaces by exact name`;
+  down    removes the lab's namespaces by exact name
+  demo    a lab of devices that come and go, swept by the exporter (http://127.0.0.1:9736); Ctrl-C removes it`;
 
 export async function runLabCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -100,6 +99,8 @@ export async function runLabCommand(argv: string[]): Promise<number> {
     case 'list':
       for (const ns of listLabNamespaces(v.prefix ?? '')) process.stdout.write(ns + '\n');
       return 0;
+    case 'demo':
+      return (await import('../lab/demo.js')).runDemo();
     case 'cleanup':
       if (!v.prefix) return usage('lab cleanup needs --prefix');
       await cleanupStaleLabs(v.prefix);
@@ -113,24 +114,4 @@ function usage(problem?: string): number {
   if (problem) process.stderr.write(`ghost-hunter lab: ${problem}\n`);
   (problem ? process.stderr : process.stdout).write(USAGE + '\n');
   return problem ? 2 : 0;
-}
-
-function isMain(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  runLabCommand(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`ghost-hunter lab: error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -9,9 +9,11 @@
  * phone rotating daily), nightly IoT reboots and a Wi-Fi extender doing MAC-NAT (clients behind it answer
  * ARP with the extender's MAC).
  */
-import type { KnownDevice, SweepDevice, SweepRecord } from './types.js';
-import { formatMac } from './mac.js';
-import { mulberry32, pick, poisson, randInt, type Rng } from './prng.js';
+import type { KnownDevice, SweepDevice, SweepRecord } from '../../src/anomaly/types.js';
+import { ipv4ToInt } from '../../src/net/ipv4.js';
+import { macFromBytes } from '../../src/net/mac.js';
+import { mulberry32, type Rng } from '../../src/anomaly/prng.js';
+import { pick, poisson, randInt } from './random.js';
 
 export const ANOMALY_KINDS = ['new_burst', 'night_device', 'segment_down', 'always_on_missing', 'gateway_spoof', 'mac_churn'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
@@ -153,9 +155,9 @@ class Builder {
 
   mac(random: boolean, oui?: number[]): string {
     const r = () => Math.floor(this.rng() * 256);
-    if (random) return formatMac([(r() & 0xfc) | 0x02, r(), r(), r(), r(), r()]);
+    if (random) return macFromBytes(Uint8Array.of((r() & 0xfc) | 0x02, r(), r(), r(), r(), r()));
     const o = oui ?? pick(this.rng, VENDOR_OUIS);
-    return formatMac([o[0], o[1], o[2], r(), r(), r()]);
+    return macFromBytes(Uint8Array.of(o[0], o[1], o[2], r(), r(), r()));
   }
 
   dev(name: string, cls: string, o: Partial<Dev> & { random?: boolean } = {}): Dev {
@@ -640,8 +642,8 @@ class Builder {
         for (const x of d.extraIps ?? []) if (i >= x.from && i < x.to) devices.push({ mac, ip: x.ip });
       }
       // a sweep lists hosts in IP order, like the exporter
-      devices.sort((a, b) => ipNum(a.ip) - ipNum(b.ip));
-      sweeps.push({ ts: this.ts(i), devices });
+      devices.sort((a, b) => ipv4ToInt(a.ip) - ipv4ToInt(b.ip));
+      sweeps.push({ tsSeconds: this.ts(i), devices });
     }
     const known: KnownDevice[] = [];
     for (const d of this.devs) if (d.known) known.push({ mac: d.macs[0].mac, ...d.known });
@@ -657,12 +659,9 @@ class Builder {
   }
 }
 
-function ipNum(ip: string): number {
-  return ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
-}
-
+/** The history file format of `ghost-hunter anomaly replay`: one {"ts": <unix seconds>, "devices": [...]} per line. */
 export function toJsonl(sweeps: SweepRecord[]): string {
-  return sweeps.map((s) => JSON.stringify(s)).join('\n') + '\n';
+  return sweeps.map((s) => JSON.stringify({ ts: s.tsSeconds, devices: s.devices })).join('\n') + '\n';
 }
 
 /** Per-sweep labels for evaluation: 1 anomalous, 0 normal, -1 don't care (before observable / short tail after an anomaly). */
@@ -671,7 +670,7 @@ export function labelSweeps(s: SimScenario, tailSweeps = 6): { labels: Int8Array
   const labels = new Int8Array(n);
   const kinds: (AnomalyKind | null)[] = new Array(n).fill(null);
   const eventOf = new Int32Array(n).fill(-1);
-  const t0 = s.sweeps[0].ts;
+  const t0 = s.sweeps[0].tsSeconds;
   const at = (ts: number) => Math.round((ts - t0) / s.interval);
   s.events.forEach((e, k) => {
     if (!e.anomalous) return;

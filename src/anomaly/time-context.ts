@@ -1,0 +1,171 @@
+// The time context of the feature state: local time of a sweep, how quiet each hour usually is
+// (arrivals and departures over the window), and the usual device count for the hour of the week.
+// Times are unix seconds.
+import { median } from './quantile.js';
+
+const DAY = 86_400;
+
+export interface LocalTime {
+  hod: number; // hour of day
+  dow: number; // 0 = Sunday
+  how: number; // hour of week
+  frac: number; // fraction of the day
+  day: number; // local day number
+}
+
+type Count = { ts: number; v: number };
+type Arrival = { ts: number; hod: number; day: number; weekend: number };
+
+/** TimeContext as plain data (JSON-safe); part of FeatureStateSnapshot. */
+export interface TimeContextSnapshot {
+  arrivals: Arrival[];
+  /** per slot: ts, count, ts, count, ... */
+  slotsHow: number[][];
+  slotsHod: number[][];
+  recentCounts: number[];
+  startTs: number | null;
+  quietCache: { key: number; w: number[] };
+  countCache: { key: number; med: number; scale: number; n: number };
+}
+
+const flatCounts = (list: Count[]): number[] => list.flatMap((e) => [e.ts, e.v]);
+function unflatCounts(flat: number[]): Count[] {
+  const out: Count[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ ts: flat[i], v: flat[i + 1] });
+  return out;
+}
+
+export class TimeContext {
+  private arrivals: Arrival[] = [];
+  private slotsHow: Count[][] = Array.from({ length: 168 }, () => []);
+  private slotsHod: Count[][] = Array.from({ length: 24 }, () => []);
+  private recentCounts: Count[] = [];
+  private startTs: number | null = null;
+  private quietCache: { key: number; w: number[] } = { key: -1, w: [] };
+  private countCache: { key: number; med: number; scale: number; n: number } = { key: -1, med: 0, scale: 1, n: 0 };
+
+  /** `recentSweeps`: how many sweeps of counts to keep as the last fallback of the typical count (a day). */
+  constructor(
+    private readonly opts: { windowSeconds: number; tzOffsetMinutes: number },
+    private readonly recentSweeps: number,
+  ) {}
+
+  snapshot(): TimeContextSnapshot {
+    return {
+      arrivals: this.arrivals.map((a) => ({ ...a })),
+      slotsHow: this.slotsHow.map(flatCounts),
+      slotsHod: this.slotsHod.map(flatCounts),
+      recentCounts: flatCounts(this.recentCounts),
+      startTs: this.startTs,
+      quietCache: { key: this.quietCache.key, w: [...this.quietCache.w] },
+      countCache: { ...this.countCache },
+    };
+  }
+
+  restore(snap: TimeContextSnapshot): void {
+    this.arrivals = snap.arrivals.map((a) => ({ ...a }));
+    this.slotsHow = Array.from({ length: 168 }, (_, i) => unflatCounts(snap.slotsHow[i] ?? []));
+    this.slotsHod = Array.from({ length: 24 }, (_, i) => unflatCounts(snap.slotsHod[i] ?? []));
+    this.recentCounts = unflatCounts(snap.recentCounts);
+    this.startTs = snap.startTs;
+    this.quietCache = { key: snap.quietCache.key, w: [...snap.quietCache.w] };
+    this.countCache = { ...snap.countCache };
+  }
+
+  /** Notes the first sweep's time (the quiet-hours rates count days from there). */
+  noteSweep(ts: number): void {
+    if (this.startTs === null) this.startTs = ts;
+  }
+
+  localTime(ts: number): LocalTime {
+    const local = ts + this.opts.tzOffsetMinutes * 60;
+    const days = Math.floor(local / DAY);
+    const secOfDay = local - days * DAY;
+    const hod = Math.floor(secOfDay / 3600);
+    const dow = (((days + 4) % 7) + 7) % 7; // 0 = Sunday (1970-01-01 was a Thursday)
+    return { hod, dow, how: dow * 24 + hod, frac: secOfDay / DAY, day: days };
+  }
+
+  /** A device arrived (first seen, or back after >= 1 h) or left (for >= 1 h) at `ts`. */
+  addArrival(ts: number): void {
+    const t = this.localTime(ts);
+    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0 });
+  }
+
+  /**
+   * Rarity of comings and goings at this hour of day: exp(-4 * r), where r is the larger of the weekday
+   * and the weekend share of days in the window on which some device arrived (first seen, or back after
+   * >= 1 h) or left (for >= 1 h) in this hour, smoothed over +-1 h. Counting days, not devices, keeps one
+   * burst in the history from making its hour look busy; taking the larger of the two day types makes
+   * "quiet" mean night, not "nobody home on weekdays".
+   */
+  quietWeight(hod: number, ts: number): number {
+    // recomputed once per local hour (deterministic: depends only on the sweeps folded in so far)
+    const key = this.localHour(ts);
+    if (this.quietCache.key !== key) this.quietCache = { key, w: this.computeQuiet(ts) };
+    return this.quietCache.w[hod];
+  }
+
+  private localHour(ts: number): number {
+    return Math.floor((ts + this.opts.tzOffsetMinutes * 60) / 3600);
+  }
+
+  private computeQuiet(ts: number): number[] {
+    const from = ts - this.opts.windowSeconds;
+    const days: Set<number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Set<number>()));
+    for (const a of this.arrivals) if (a.ts >= from) days[a.weekend][a.hod].add(a.day);
+    const start = Math.max(this.startTs ?? ts, from);
+    let weekdays = 0;
+    let weekends = 0;
+    for (let d = this.localTime(start).day; d <= this.localTime(ts).day; d++) {
+      const dow = (((d + 4) % 7) + 7) % 7;
+      if (dow === 0 || dow === 6) weekends++;
+      else weekdays++;
+    }
+    const out: number[] = [];
+    for (let hod = 0; hod < 24; hod++) {
+      const rate = (k: 0 | 1, n: number) => {
+        const c = (h: number) => days[k][(h + 24) % 24].size;
+        return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
+      };
+      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends))));
+    }
+    return out;
+  }
+
+  /** Robust z-score of `count` against the same hour of the week (fallback: hour of day, then the last day). */
+  countDeviation(count: number, t: LocalTime, ts: number): number {
+    // the typical value for this hour of the week is computed once per local hour
+    const key = this.localHour(ts);
+    if (this.countCache.key !== key) this.countCache = { key, ...this.typicalCount(t.how, t.hod, ts) };
+    const c = this.countCache;
+    if (c.n < 3) return 0;
+    return (count - c.med) / c.scale;
+  }
+
+  private typicalCount(how: number, hod: number, ts: number): { med: number; scale: number; n: number } {
+    const from = ts - this.opts.windowSeconds;
+    let vals = this.slotsHow[how].filter((e) => e.ts >= from).map((e) => e.v);
+    if (vals.length < 6) vals = this.slotsHod[hod].filter((e) => e.ts >= from).map((e) => e.v);
+    if (vals.length < 6) vals = this.recentCounts.map((e) => e.v);
+    if (vals.length < 3) return { med: 0, scale: 1, n: vals.length };
+    const med = median(vals);
+    return { med, scale: Math.max(1, 1.4826 * median(vals.map((v) => Math.abs(v - med)))), n: vals.length };
+  }
+
+  /** Folds in the device count of the sweep at `ts`. */
+  recordCount(t: LocalTime, ts: number, count: number): void {
+    const entry = { ts, v: count };
+    this.slotsHow[t.how].push(entry);
+    this.slotsHod[t.hod].push(entry);
+    this.recentCounts.push(entry);
+    if (this.recentCounts.length > this.recentSweeps) this.recentCounts.shift();
+  }
+
+  /** Forgets what happened before `from`. */
+  prune(from: number): void {
+    this.arrivals = this.arrivals.filter((a) => a.ts >= from);
+    for (const s of this.slotsHow) while (s.length && s[0].ts < from) s.shift();
+    for (const s of this.slotsHod) while (s.length && s[0].ts < from) s.shift();
+  }
+}
