@@ -85,9 +85,12 @@ export class Charts {
     const h = this.history;
     if (!h) return;
     const UPlot = await loadUPlot();
-    const from = this.range === '7d' ? Date.now() / 1000 - 7 * 86_400 : Date.now() / 1000 - 86_400;
     const ifaces = Object.keys(h.presence).sort();
     const presence = UPlot.join(ifaces.map((i) => [h.presence[i].t, h.presence[i].present]) as uPlot.AlignedData[]);
+    // the range asked for, or less when the history is shorter (a new exporter's minutes stay visible)
+    const oldest = Math.min(...ifaces.map((i) => h.presence[i].t[0] ?? Infinity));
+    const rangeStart = Date.now() / 1000 - (this.range === '7d' ? 7 : 1) * 86_400;
+    const from = Number.isFinite(oldest) ? Math.max(rangeStart, oldest - 60) : rangeStart;
     this.presencePlot = this.plot(UPlot, this.presencePlot, this.presenceBox, presence, ifaces.map((i, k) => ({ label: i, stroke: css(PALETTE[k % PALETTE.length]) })), from);
     const now = ifaces.map((i) => `${i}: ${h.presence[i].present.at(-1) ?? '—'}`).join(', ');
     this.summaries.presence.textContent = ifaces.length ? `Devices present now — ${now}.` : 'No sweep recorded in this range yet.';
@@ -131,7 +134,7 @@ export class Charts {
       height: 180,
       scales: { x: { time: true, min: from, max: Date.now() / 1000 } },
       axes: [axis, { ...axis, size: 48 }],
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, spanGaps: true, points: { show: false } }))],
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, spanGaps: true }))],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     };

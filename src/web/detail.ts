@@ -100,7 +100,7 @@ export class DetailDialog {
       const span = el('span');
       // geometry through the CSSOM (allowed by the page's CSP, unlike style attributes)
       span.style.left = `${((s.from - from) / width) * 100}%`;
-      span.style.width = `${Math.max(0.2, ((s.to - s.from) / width) * 100)}%`;
+      span.style.width = `${Math.max(0.4, ((s.to - s.from) / width) * 100)}%`;
       span.title = `${formatDateTime(s.from)} – ${formatDateTime(s.to)}`;
       bar.append(span);
       presentMs += s.to - s.from;
@@ -137,9 +137,10 @@ export class DetailDialog {
         ? `The model of ${a.interface} is ${a.state} (${a.samples} sweeps so far).`
         : `Latest sweep of ${a.interface}: score ${a.score.toFixed(3)}${a.threshold === null ? '' : ` (threshold ${a.threshold.toFixed(3)})`}${a.anomalous ? ' — anomalous' : ''}.`;
     const out = el('section', {}, el('h3', {}, 'Anomaly'), el('p', { class: a.anomalous ? 'error' : '' }, head));
-    if (a.top.length) {
+    const top = a.top.filter((t) => t.weight >= 0.1);
+    if (top.length) {
       const ul = el('ul');
-      for (const t of a.top) append(ul, el('li', {}, `${t.feature} = ${t.value} (weight ${t.weight.toFixed(2)})`));
+      for (const t of top) append(ul, el('li', {}, `${t.feature} = ${t.value} (weight ${t.weight.toFixed(2)})`));
       append(out, el('p', {}, 'What drives the score (for the whole network, not this device alone):'), ul);
     }
     return out;

@@ -30,7 +30,7 @@ function badge(td: HTMLTableCellElement, text: string, note: string, tone: strin
   if (td.dataset.v === current) return;
   td.dataset.v = current;
   td.replaceChildren(document.createTextNode(text));
-  if (note) td.append(' ', el('span', { class: `badge ${tone}` }, note));
+  if (note) td.append(text ? ' ' : '', el('span', { class: `badge ${tone}` }, note));
 }
 
 const COLUMNS: Column[] = [
@@ -63,10 +63,7 @@ const COLUMNS: Column[] = [
     key: 'present',
     label: 'Presence',
     cls: 'c-state',
-    cell: (td, r) => {
-      setText(td, r.d.present ? 'present' : 'absent');
-      td.className = `c-state ${r.d.present ? 'present' : 'absent'}`;
-    },
+    cell: (td, r) => (r.d.present ? badge(td, '', 'present', 'good') : badge(td, 'absent', '', '')),
   },
   { key: 'first', label: 'First seen', cls: 'c-first', cell: (td, r, now) => setText(td, formatWhen(r.firstMs, now)) },
   { key: 'last', label: 'Last seen', cls: 'c-last', cell: (td, r, now) => setText(td, formatWhen(r.lastMs, now)) },
@@ -74,10 +71,7 @@ const COLUMNS: Column[] = [
     key: 'known',
     label: 'Known',
     cls: 'c-known',
-    cell: (td, r) => {
-      setText(td, r.d.known ? 'known' : 'unknown');
-      td.className = `c-known ${r.d.known ? '' : 'unknown'}`;
-    },
+    cell: (td, r) => (r.d.known ? badge(td, 'known', '', '') : badge(td, '', 'unknown', 'warn')),
   },
 ];
 
