@@ -92,8 +92,8 @@ export class Charts {
     const rangeStart = Date.now() / 1000 - (this.range === '7d' ? 7 : 1) * 86_400;
     const from = Number.isFinite(oldest) ? Math.max(rangeStart, oldest - 60) : rangeStart;
     this.presencePlot = this.plot(UPlot, this.presencePlot, this.presenceBox, presence, ifaces.map((i, k) => ({ label: i, stroke: css(PALETTE[k % PALETTE.length]) })), from);
-    const now = ifaces.map((i) => `${i}: ${h.presence[i].present.at(-1) ?? '—'}`).join(', ');
-    this.summaries.presence.textContent = ifaces.length ? `Devices present now — ${now}.` : 'No sweep recorded in this range yet.';
+    const now = ifaces.map((i) => `${i}: ${Math.round(h.presence[i].present.at(-1) ?? NaN)}`).join(', ');
+    this.summaries.presence.textContent = ifaces.length ? `Devices present at the latest sweep — ${now}.` : 'No sweep recorded in this range yet.';
 
     const anomalyIfaces = Object.keys(h.anomaly).sort();
     this.updateSelect(anomalyIfaces);

@@ -62,6 +62,8 @@ export function eventSummary(e: EventItem): string {
       return Array.isArray(d.macs) ? `claimed by ${d.macs.map(str).join(', ')}` : '';
     case 'gateway_mac_changed':
       return `${str(d.old_mac)} → ${str(d.new_mac)}`;
+    case 'device_gone':
+      return typeof d.last_seen === 'string' ? `last seen ${formatWhen(Date.parse(d.last_seen))}` : '';
     case 'device_back':
       return typeof d.absent_seconds === 'number' ? `after ${formatDuration(d.absent_seconds)}` : '';
     case 'new_device':

@@ -52,25 +52,35 @@ function rowOf(d: Device): Row {
   };
 }
 
-const text = (s: string | null | undefined): string => s ?? '';
+/** The text a column sorts by; empty texts sort last in either direction (a sort by name shows named devices first). */
+const TEXT: Partial<Record<SortKey, (r: Row) => string>> = {
+  name: (r) => r.d.name ?? '',
+  kind: (r) => kindOf(r.d),
+  os: (r) => r.d.os ?? '',
+  vendor: (r) => r.d.vendor,
+  interface: (r) => r.d.interface,
+};
 const COMPARE: Record<SortKey, (a: Row, b: Row) => number> = {
-  name: (a, b) => compareText(text(a.d.name), text(b.d.name)),
-  kind: (a, b) => compareText(kindOf(a.d), kindOf(b.d)),
-  os: (a, b) => compareText(text(a.d.os), text(b.d.os)),
-  vendor: (a, b) => compareText(a.d.vendor, b.d.vendor),
+  name: byText('name'),
+  kind: byText('kind'),
+  os: byText('os'),
+  vendor: byText('vendor'),
   ip: (a, b) => a.ipNum - b.ipNum,
   mac: (a, b) => (a.d.mac < b.d.mac ? -1 : a.d.mac > b.d.mac ? 1 : 0),
-  interface: (a, b) => compareText(a.d.interface, b.d.interface),
+  interface: byText('interface'),
   present: (a, b) => Number(b.d.present) - Number(a.d.present),
   first: (a, b) => a.firstMs - b.firstMs,
   last: (a, b) => a.lastMs - b.lastMs,
   known: (a, b) => Number(b.d.known) - Number(a.d.known),
 };
 
-/** Empty values sort last in either direction, so a sort by name shows named devices first. */
-function compareText(a: string, b: string): number {
-  if (!a || !b) return a ? -1 : b ? 1 : 0;
-  return a < b ? -1 : a > b ? 1 : 0;
+function byText(key: SortKey): (a: Row, b: Row) => number {
+  const text = TEXT[key]!;
+  return (a, b) => {
+    const x = text(a);
+    const y = text(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 }
 
 export class DeviceModel {
@@ -144,7 +154,9 @@ export class DeviceModel {
       out.push(r);
     }
     const cmp = COMPARE[sort.key];
-    // ties: by interface and address, so the order is stable as rows change
-    return out.sort((a, b) => cmp(a, b) * sort.dir || a.ipNum - b.ipNum || (a.key < b.key ? -1 : 1));
+    const text = TEXT[sort.key];
+    const empty = (r: Row) => (text && !text(r) ? 1 : 0);
+    // ties: by address, then key, so the order is stable as rows change
+    return out.sort((a, b) => empty(a) - empty(b) || cmp(a, b) * sort.dir || a.ipNum - b.ipNum || (a.key < b.key ? -1 : 1));
   }
 }
