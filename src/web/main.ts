@@ -57,6 +57,7 @@ function startOfToday(): number {
   return d.getTime();
 }
 
+let snapshotShown = false;
 let queryFrame = 0;
 let lastQueryMs = 0;
 let throttle: number | undefined;
@@ -73,6 +74,7 @@ function refresh(user = false): void {
       lastQueryMs = performance.now();
       const rows = model.query(filter(), sort, startOfToday());
       table.setRows(rows, sort);
+      if (snapshotShown && !performance.getEntriesByName('ghosthunter:table-shown').length) performance.mark('ghosthunter:table-shown'); // the bench reads it
       const c = model.counts();
       counts.textContent = `${c.total} devices · ${c.present} present · ${c.unknown} unknown`;
       // screen readers hear the count once typing pauses, not on every keystroke or stream tick
@@ -173,10 +175,10 @@ function onMessage(event: string, data: unknown): void {
     case 'ready':
       if (staging) model = staging;
       staging = null;
+      snapshotShown = true;
       refresh(true);
       void charts.load();
       if (detail.shown) void detail.refresh();
-      performance.mark('ghosthunter:snapshot-shown');
       break;
     case 'removed': {
       const gone = (data as { devices: { interface: string; mac: string }[] }).devices;
