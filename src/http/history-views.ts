@@ -3,23 +3,19 @@
 // presence over the last days (both derived from its events).
 import type { AnomalyReadout } from '../monitor/readout.js';
 import type { PresencePoint, ScorePoint, StoredEvent } from '../store/store.js';
+import type { Anomaly as AnomalyView, History } from '../web/types.js';
 import { eventViews, type DeviceView, type EventView } from './views.js';
+
+// What the page receives is defined once, with the page (src/web/types.ts).
+export type { AnomalyView };
+/** Column arrays (uPlot's data layout), times in unix seconds. */
+export type HistoryView = History & { range: HistoryRange };
 
 export const HISTORY_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 export type HistoryRange = keyof typeof HISTORY_RANGES;
 
 /** About this many points per chart line, whatever the sweep interval. */
 const POINTS_PER_CHART = 720;
-
-/** Column arrays (uPlot's data layout), times in unix seconds. */
-export interface HistoryView {
-  range: HistoryRange;
-  from: number;
-  to: number;
-  bucket_seconds: number;
-  presence: Record<string, { t: number[]; present: number[] }>;
-  anomaly: Record<string, { t: number[]; score: number[]; threshold: (number | null)[]; anomalous: boolean[] }>;
-}
 
 export interface HistorySource {
   presenceHistory(sinceMs: number, bucketMs: number): PresencePoint[];
@@ -45,21 +41,6 @@ export function historyView(store: HistorySource, range: HistoryRange, nowMs: nu
     line.anomalous.push(p.anomalous);
   }
   return { range, from: sinceMs / 1000, to: nowMs / 1000, bucket_seconds: bucketMs / 1000, presence, anomaly };
-}
-
-/** The latest anomaly result of an interface, as the page shows it. */
-export interface AnomalyView {
-  interface: string;
-  state: string;
-  samples: number;
-  ts: number | null;
-  score: number | null;
-  threshold: number | null;
-  anomalous: boolean;
-  /** detectors above zero, strongest first */
-  detectors: { name: string; value: number }[];
-  /** the features that explain the score most, strongest first */
-  top: { feature: string; value: number; weight: number }[];
 }
 
 export function anomalyView(iface: string, a: AnomalyReadout): AnomalyView {

@@ -1,5 +1,7 @@
-// The shapes the page receives (src/http/views.ts, history-views.ts, live.ts on the server).
-// Fields a version of the exporter may not send are optional: the page shows what it gets.
+// The shapes the page receives. The server builds the history and anomaly ones from these types
+// (src/http/history-views.ts); a device is the server's DeviceView (src/http/views.ts), seen here
+// with the fields an exporter may or may not send as optional: the page shows what it gets.
+// No DOM and no imports here: the server's build includes this file.
 
 export interface Device {
   interface: string;
@@ -41,6 +43,7 @@ export interface InterfaceStatus {
   lastError: string | null;
 }
 
+/** The latest anomaly result of an interface. */
 export interface Anomaly {
   interface: string;
   state: string;
@@ -49,10 +52,13 @@ export interface Anomaly {
   score: number | null;
   threshold: number | null;
   anomalous: boolean;
+  /** detectors above zero, strongest first */
   detectors: { name: string; value: number }[];
+  /** the features that explain the score most, strongest first */
   top: { feature: string; value: number; weight: number }[];
 }
 
+/** Devices present and anomaly scores per interface, as column arrays (uPlot's layout), times in unix seconds. */
 export interface History {
   range: string;
   from: number;
