@@ -1,4 +1,4 @@
-// What the HTTP endpoints show (the landing page, /api/devices, /api/events, /sd), built from the
+// What the HTTP endpoints show (/api/devices, /api/events, /sd, the live page), built from the
 // monitor's read-only state.
 import type { KnownDeviceConfig } from '../config/schema.js';
 import type { Device } from '../inventory/inventory.js';
