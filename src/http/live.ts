@@ -53,7 +53,6 @@ function signature(v: DeviceView): string {
 export class LiveStream {
   private readonly unsubscribe: () => void;
   private timer: NodeJS.Timeout | null = null;
-  private idleSince = Date.now();
   /** What the clients were last told of each device (its signature), to tell news from a last-seen tick. */
   private readonly told = new Map<string, string>();
   private pending = LiveStream.empty();
@@ -121,8 +120,8 @@ export class LiveStream {
     this.timer = null;
     const p = this.pending;
     this.pending = LiveStream.empty();
-    if (this.hub.clientCount) this.idleSince = Date.now();
-    else if (Date.now() - this.idleSince > IDLE_MS) {
+    const emptySince = this.hub.emptySinceMs;
+    if (emptySince !== null && Date.now() - emptySince > IDLE_MS) {
       // Nobody has followed for a while: stop preparing messages; whoever comes gets a snapshot.
       this.hub.forgetHistory();
       this.told.clear();

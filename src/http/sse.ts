@@ -57,6 +57,8 @@ export class SseHub {
   private readonly heartbeat: NodeJS.Timeout;
   /** Clients dropped for falling behind, since start. */
   dropped = 0;
+  /** Since when nobody follows (epoch ms); null while someone does. */
+  emptySinceMs: number | null = Date.now();
 
   constructor(private readonly opts: SseOptions = DEFAULT_SSE_OPTIONS) {
     this.heartbeat = setInterval(() => this.writeAll(frame({ event: 'heartbeat', data: JSON.stringify({ ts: Date.now() }) })), opts.heartbeatMs);
@@ -108,7 +110,8 @@ export class SseHub {
     res.write(text);
     const client: Client = { res, limit: res.writableLength + this.opts.maxLagBytes };
     this.clients.add(client);
-    res.on('close', () => this.clients.delete(client));
+    this.emptySinceMs = null;
+    res.on('close', () => this.remove(client));
     return true;
   }
 
@@ -155,10 +158,14 @@ export class SseHub {
       if (c.res.writableLength > c.limit) {
         // Too far behind: drop it. Its EventSource reconnects and resumes or gets a snapshot.
         this.dropped++;
-        this.clients.delete(c);
+        this.remove(c);
         c.res.destroy();
       }
     }
+  }
+
+  private remove(c: Client): void {
+    if (this.clients.delete(c) && !this.clients.size) this.emptySinceMs = Date.now();
   }
 
   /** Ends every stream (shutdown). */
@@ -166,5 +173,6 @@ export class SseHub {
     clearInterval(this.heartbeat);
     for (const c of this.clients) c.res.end();
     this.clients.clear();
+    this.emptySinceMs = Date.now();
   }
 }

@@ -37,7 +37,7 @@ async function harness(opts: Partial<SseOptions> = {}): Promise<Harness> {
       { event: 'ready', data: '{}' },
     ];
   };
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 200 }, (req, res) => {
     const id = (req.headers['last-event-id'] as string | undefined) ?? undefined;
     if (!hub.open(req, res, id, (resumed) => ({ event: 'hello', data: JSON.stringify({ resumed }) }), snapshot)) {
       res.writeHead(503).end('full\n');
@@ -145,6 +145,29 @@ describe('SseHub', () => {
     const beats = await c.waitFor('heartbeat', 2);
     assert.ok(beats.every((b) => b.id === undefined && typeof JSON.parse(b.data).ts === 'number'));
     c.close();
+  });
+
+  it("outlives the server's request timeout (it bounds receiving a request, not a long response)", async () => {
+    const h = await harness({ heartbeatMs: 60_000 });
+    h.server.requestTimeout = 1000;
+    h.server.headersTimeout = 1000;
+    const c = await h.connect();
+    await c.waitFor('ready');
+    await new Promise((r) => setTimeout(r, 2500));
+    h.hub.broadcast([msg('late', 1)]);
+    await c.waitFor('late');
+    assert.equal(c.closed, false);
+    c.close();
+  });
+
+  it('knows since when nobody follows', async () => {
+    const h = await harness();
+    assert.ok(h.hub.emptySinceMs !== null);
+    const c = await h.connect();
+    await c.waitFor('ready');
+    assert.equal(h.hub.emptySinceMs, null);
+    c.close();
+    await waitUntil('the stream to close', () => h.hub.emptySinceMs !== null, 5000);
   });
 
   it('refuses streams beyond the cap and accepts again once one closes', async () => {
