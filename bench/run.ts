@@ -562,7 +562,9 @@ function machine(): string[] {
   return [
     `- CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${sh('uname', ['-r'])}`,
     `- Node ${process.version}, libpcap ${libpcap}, ${sh('arp-scan', ['--version']).split('\n')[0]}, ${sh('nmap', ['--version']).split('\n')[0]}`,
-    `- node start-up floor on this host (\`node -e 0\` in the lab, measured like the tools): ${f3(startupFloor.wall)} s wall, ${f3(startupFloor.cpu)} s CPU (median of 5)`,
+    ...(Number.isFinite(startupFloor.wall)
+      ? [`- node start-up floor on this host (\`node -e 0\` in the lab, measured like the tools): ${f3(startupFloor.wall)} s wall, ${f3(startupFloor.cpu)} s CPU (median of 5)`]
+      : []),
   ];
 }
 
