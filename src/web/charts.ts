@@ -67,6 +67,7 @@ export class Charts {
     if (l.t.length && ts <= l.t[l.t.length - 1]) return;
     l.t.push(ts);
     l.present.push(present);
+    this.trim(l.t, l.present);
     void this.draw();
   }
 
@@ -78,7 +79,18 @@ export class Charts {
     l.score.push(a.score);
     l.threshold.push(a.threshold);
     l.anomalous.push(a.anomalous);
+    this.trim(l.t, l.score, l.threshold, l.anomalous);
     void this.draw();
+  }
+
+  /** A page left open for weeks keeps only the range it shows. */
+  private trim(t: number[], ...columns: unknown[][]): void {
+    const start = Date.now() / 1000 - (this.range === '7d' ? 7 : 1) * 86_400;
+    let n = 0;
+    while (n < t.length && t[n] < start) n++;
+    if (!n) return;
+    t.splice(0, n);
+    for (const c of columns) c.splice(0, n);
   }
 
   private async draw(): Promise<void> {

@@ -2,7 +2,7 @@
 // the open device's details current, without reloading.
 import { Charts } from './charts.js';
 import { DetailDialog } from './detail.js';
-import { byId, el, replaceChildren } from './dom.js';
+import { byId, el, replaceChildren, setText } from './dom.js';
 import { EventFeed } from './feed.js';
 import { formatAgo } from './format.js';
 import { DeviceModel, deviceKey, type Filter, type Sort, type SortKey } from './model.js';
@@ -79,7 +79,7 @@ function refresh(user = false): void {
       counts.textContent = `${c.total} devices · ${c.present} present · ${c.unknown} unknown`;
       // screen readers hear the count once typing pauses, not on every keystroke or stream tick
       clearTimeout(announce);
-      announce = window.setTimeout(() => (shown.textContent = `${rows.length} of ${c.total} devices shown`), user ? 400 : 2000);
+      announce = window.setTimeout(() => setText(shown, `${rows.length} of ${c.total} devices shown`), user ? 400 : 2000);
       updateIfaceFilter();
     });
   }, wait);
