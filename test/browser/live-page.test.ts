@@ -291,7 +291,7 @@ describe('live page in headless Chromium against a lab', { timeout: 600_000 }, (
     await page.screenshot({ path: join(SHOTS, 'live-page-dark.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(SHOTS, 'live-page-phone.png') });
+    await page.screenshot({ path: join(SHOTS, 'live-page-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.click('button[data-range="24h"]');
