@@ -1,8 +1,10 @@
 // `npm run bench`: side-by-side performance report of our one-shot sweep, arp-scan and
 // `nmap -sn -PR -n` on the same network-namespace labs (src/lab/lab.ts), plus the exporter's
-// /metrics cost with 10 000 tracked devices. A report, never a pass/fail test.
+// /metrics cost and the live page (in headless Chromium) with 10 000 tracked devices. A report,
+// never a pass/fail test.
 //
-//   npm run bench                  all cases (~5-6 min on 2 cores)
+//   npm run bench                  all cases (~6-7 min on 2 cores)
+//   npm run bench -- --cases page  the live page with 10 000 devices in headless Chromium
 //   npm run bench -- --cases 24,22 --reps 3
 //   npm run bench -- --full        also the peers' and our defaults on the /16 (adds ~6 min)
 //   npm run bench -- --no-write    print only, leave bench/RESULTS.md alone
@@ -19,6 +21,7 @@ import { expandTargets } from '../src/net/targets.js';
 import { median as medianOf } from '../src/anomaly/quantile.js';
 import { intToIpv4 } from '../src/net/ipv4.js';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
+import { measurePage, type PageResult } from './page.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CLI = join(REPO, 'dist/cli.js');
@@ -30,7 +33,7 @@ const LAB_PREFIX = 'gbn';
 
 const { values: opt } = parseArgs({
   options: {
-    cases: { type: 'string', default: '24,22,16,metrics' },
+    cases: { type: 'string', default: '24,22,16,metrics,page' },
     reps: { type: 'string' },
     full: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
@@ -442,8 +445,9 @@ function metricValue(text: string, name: string): number | null {
   return total;
 }
 
-async function runMetricsCase(count: number): Promise<MetricsResult> {
-  log(`\n4. /metrics with ${count} tracked devices`);
+/** Cases 4 and 7 share one lab and exporter with `count` devices; each runs when selected. */
+async function runMetricsCase(count: number): Promise<{ metrics: MetricsResult | null; page: PageResult | null }> {
+  log(`\n4./7. /metrics and the live page with ${count} tracked devices`);
   const t0 = performance.now();
   return withBenchLab(count, `${LAB_PREFIX}m`, '198.18.0.0/16', true, async (lab) => {
     const labUpS = (performance.now() - t0) / 1000;
@@ -495,6 +499,13 @@ async function runMetricsCase(count: number): Promise<MetricsResult> {
       const sweepSeconds = metricValue(text, 'ghosthunter_sweep_duration_seconds');
       // settle: let the first-sweep persistence and GC finish before timing scrapes
       await new Promise((r) => setTimeout(r, 3000));
+      let page: PageResult | null = null;
+      if (selected.has('page')) {
+        log('  7. the live page in headless Chromium');
+        page = await measurePage(lab, port, tracked, async () => void (await curl(lab, ['-X', 'POST', `http://127.0.0.1:${port}/-/sweep`])));
+        log(`  page: table with every device after ${page.loadMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+      }
+      if (!selected.has('metrics')) return { metrics: null, page };
       const renderMs: number[] = [];
       const gzipMs: number[] = [];
       let sizeBytes = 0;
@@ -514,7 +525,7 @@ async function runMetricsCase(count: number): Promise<MetricsResult> {
       const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
       const cmdline = readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8');
       if (!cmdline.includes('cli.js')) log(`  warning: pid ${proc.pid} is not the exporter (${cmdline})`);
-      return {
+      const metrics = {
         devices: count,
         tracked,
         sweepSeconds,
@@ -526,6 +537,7 @@ async function runMetricsCase(count: number): Promise<MetricsResult> {
         hwmMb: kb('VmHWM') / 1024,
         labUpS,
       };
+      return { metrics, page };
     } finally {
       proc.kill('SIGTERM');
       const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
@@ -550,7 +562,9 @@ function machine(): string[] {
   return [
     `- CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${sh('uname', ['-r'])}`,
     `- Node ${process.version}, libpcap ${libpcap}, ${sh('arp-scan', ['--version']).split('\n')[0]}, ${sh('nmap', ['--version']).split('\n')[0]}`,
-    `- node start-up floor on this host (\`node -e 0\` in the lab, measured like the tools): ${f3(startupFloor.wall)} s wall, ${f3(startupFloor.cpu)} s CPU (median of 5)`,
+    ...(Number.isFinite(startupFloor.wall)
+      ? [`- node start-up floor on this host (\`node -e 0\` in the lab, measured like the tools): ${f3(startupFloor.wall)} s wall, ${f3(startupFloor.cpu)} s CPU (median of 5)`]
+      : []),
   ];
 }
 
@@ -610,7 +624,7 @@ const bestComplete = (sums: Summary[], prefix: string): Summary | undefined => c
 const leastCpuComplete = (sums: Summary[], prefix: string): Summary | undefined =>
   completeRuns(sums, prefix).sort((a, b) => cpuPerAddress(a) - cpuPerAddress(b))[0];
 
-function targetLines(all: [Case, Summary[]][], m: MetricsResult | null): string[] {
+function targetLines(all: [Case, Summary[]][], m: MetricsResult | null, p: PageResult | null): string[] {
   const out = ['#### Targets of issue 7 (measured values, same run)', ''];
   const get = (id: string): Summary[] | undefined => all.find(([c]) => c.id === id)?.[1];
   const pick = (sums: Summary[], id: string): Summary | undefined => sums.find((s) => s.variant.id === id);
@@ -653,8 +667,30 @@ function targetLines(all: [Case, Summary[]][], m: MetricsResult | null): string[
       `- /metrics with ${m.tracked} devices: render median ${f1(median(m.renderMs))} ms (target < 50), exporter RSS ${f1(m.rssMb)} MB (target < 200)`,
     );
   }
+  if (p) {
+    out.push(
+      `- live page with ${p.devices} devices (issue 19): table with every device after ${f1(median(p.loadMs))} ms median, ${f1(Math.max(...p.loadMs))} ms worst (target < 2000); ` +
+        `search ${f1(median(p.searchMs))} ms, sort ${f1(median(p.sortMs))} ms, longest main-thread task while a sweep of every device streams in ${f1(p.sweepLongestTaskMs)} ms`,
+    );
+  }
   out.push('');
   return out;
+}
+
+function pageLines(p: PageResult): string[] {
+  const mm = (xs: number[]) => `${f1(median(xs))} / ${f1(Math.max(...xs))}`;
+  return [
+    `#### 7. The live page with ${p.devices} devices (headless Chromium in the lab, ${p.loadMs.length} fresh loads, the same exporter as case 4)`,
+    '',
+    '| load: table with every device, ms (median / max) | longest task during load, ms | blocking time during load, ms | search, ms | sort, ms | scroll frame p95 / max, ms | live sweep of every device: shown after, ms | its longest task / blocking, ms | page JS heap MB |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${mm(p.loadMs)} | ${mm(p.loadLongestTaskMs)} | ${mm(p.loadBlockingMs)} | ${mm(p.searchMs)} | ${mm(p.sortMs)} | ${f1(p.scrollFrameP95Ms)} / ${f1(p.scrollFrameMaxMs)} | ` +
+      `${f1(p.sweepShownMs)} | ${f1(p.sweepLongestTaskMs)} / ${f1(p.sweepBlockingMs)} | ${f1(p.heapMb)} |`,
+    '',
+    'Load = navigation start to the first render of the table after the snapshot of every device (a `performance.mark` of the page); ' +
+      'search and sort = input to the first row changing; sweep shown = the sweep request (POST /-/sweep of the /16) to its new last-seen time in the table; long tasks from the browser\'s `longtask` observer (blocking time = the part of each past 50 ms).',
+    '',
+  ];
 }
 
 /** Where a /16 single attempt spends its time, and the floor any sender pays in this lab. */
@@ -720,12 +756,13 @@ async function main(): Promise<void> {
   }
   const all: [Case, Summary[]][] = [];
   let metrics: MetricsResult | null = null;
+  let page: PageResult | null = null;
   try {
     for (const c of CASES) if (selected.has(c.id)) all.push([c, await runCase(c)]);
-    if (selected.has('metrics')) metrics = await runMetricsCase(Number(opt['metrics-devices']));
+    if (selected.has('metrics') || selected.has('page')) ({ metrics, page } = await runMetricsCase(Number(opt['metrics-devices'])));
   } catch (e) {
     log(`bench: ${(e as Error).message}`);
-    if (!all.length && !metrics) throw e;
+    if (!all.length && !metrics && !page) throw e;
     log('bench: writing the partial results');
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -737,9 +774,10 @@ async function main(): Promise<void> {
       `packets = tx_packets of the scanner interface; peak RSS = ru_maxrss. Total bench time ${((performance.now() - began) / 1000).toFixed(0)} s.`,
     `- ours-fast = \`ghost-hunter sweep ${OURS_FAST_ARGS.join(' ')}\` (rate 0 = as fast as possible; one retry, of the silent addresses only).`,
     '',
-    ...targetLines(all, metrics),
+    ...targetLines(all, metrics, page),
     ...all.flatMap(([c, sums]) => caseTable(c, sums)),
     ...(metrics ? metricsLines(metrics) : []),
+    ...(page ? pageLines(page) : []),
     ...(all.length ? perThousandTable(all) : []),
     ...(profile16 ? profileLines(all.find(([c]) => c.id === '16')?.[1] ?? [], profile16) : []),
   ].join('\n');
@@ -753,7 +791,7 @@ async function main(): Promise<void> {
       );
     }
     appendFileSync(RESULTS, section + '\n');
-    writeFileSync(join(REPO, 'bench/last-run.json'), JSON.stringify({ date, cases: all.map(([c, s]) => ({ case: c.id, summaries: s.map(({ variant, runs, ...rest }) => ({ id: variant.id, ...rest, runs: runs.map(({ stdout, ...r }) => r) })) })), metrics }, null, 1));
+    writeFileSync(join(REPO, 'bench/last-run.json'), JSON.stringify({ date, cases: all.map(([c, s]) => ({ case: c.id, summaries: s.map(({ variant, runs, ...rest }) => ({ id: variant.id, ...rest, runs: runs.map(({ stdout, ...r }) => r) })) })), metrics, page }, null, 1));
     log(`\nappended to ${RESULTS}`);
   }
 }

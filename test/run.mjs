@@ -21,7 +21,7 @@ const LAB_TOOLS = ['ip', 'tc', 'nft', 'sysctl', 'arp-scan', 'setpriv', 'curl'];
 /** Each suite: where its files are, how many files run at once, and what it needs. */
 const SUITES = {
   // No root, no network: plain unit and property tests, in parallel, with coverage.
-  unit: { roots: ['test'], exclude: ['test/lab', 'test/integration', 'test/e2e', 'test/stack'], concurrency: PARALLEL, coverage: true },
+  unit: { roots: ['test'], exclude: ['test/lab', 'test/integration', 'test/e2e', 'test/stack', 'test/browser'], concurrency: PARALLEL, coverage: true },
   // The unit suite again under Node 24, in a copy of the checkout built for it.
   'unit:node24': { node24: true },
   // Network-namespace labs and tests that need root; one file at a time (they share lab names and ports).
@@ -32,6 +32,8 @@ const SUITES = {
     root: true,
     tools: [...LAB_TOOLS, 'openssl', 'mkfs.ext4', 'e2fsck', 'losetup', 'mount', 'umount', 'findmnt', 'nsenter', 'systemd-analyze', 'prometheus', 'promtool', 'prometheus-alertmanager', 'victoria-metrics'],
   },
+  // The live page in Debian's headless Chromium, against labs (needs root for the namespaces).
+  browser: { roots: ['test/browser'], concurrency: 1, root: true, tools: [...LAB_TOOLS, 'chromium', 'openssl'] },
   // Prometheus, Alertmanager, Grafana and compose files checked with the real tools.
   stack: { roots: ['test/stack'], concurrency: PARALLEL, tools: ['promtool', 'amtool', 'docker-compose'] },
 };

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { buildRegistry } from '../collectors/index.js';
 import { buildApp } from '../http/app.js';
-import { deviceViews, eventViews, interfaceViews } from '../http/views.js';
+import { livePage } from '../http/page.js';
+import { deviceViews, eventViews } from '../http/views.js';
 import { BasicAuth, loadWebConfig, type WebConfig } from '../http/web-config.js';
 import { Logger, type LogFormat, type LogLevel } from '../log.js';
 import { Monitor } from '../monitor/monitor.js';
@@ -115,17 +116,18 @@ export async function runServe(argv: string[]): Promise<number> {
   const registry = buildRegistry(monitor, { processMetrics: !values['web.disable-exporter-metrics'] });
   telemetry.exportRegistry(registry);
   let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
+  const page = livePage(monitor, telemetryPath);
   const app = buildApp({
     registry,
     telemetryPath,
     auth: () => auth,
     headers: () => webConfig?.headers ?? {},
     ready: () => monitor.ready(),
-    interfaces: () => interfaceViews(monitor.segments()),
     devices: () => deviceViews(monitor),
     events: (limit) => eventViews(monitor.recentEvents(limit)),
     reload: () => reload(),
     triggerSweep: (iface) => monitor.triggerSweep(iface),
+    page: page.deps,
   });
 
   async function reload(): Promise<{ ok: boolean; error?: string }> {
@@ -171,6 +173,7 @@ export async function runServe(argv: string[]): Promise<number> {
       stopping = true;
       log.info('shutting down', { signal });
       for (const s of servers) s.close();
+      page.close();
       for (const s of servers) s.closeAllConnections();
       await monitor.stop();
       await telemetry.shutdown();

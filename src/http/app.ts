@@ -1,11 +1,12 @@
 import Koa from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import { VERSION } from '../version.js';
 import type { BasicAuth } from './web-config.js';
-import { renderLandingPage } from './landing.js';
-import type { DeviceView, EventView, InterfaceView } from './views.js';
+import { HISTORY_RANGES, type DeviceDetailView, type HistoryRange, type HistoryView } from './history-views.js';
+import { PAGE_CSP, type PageAssets } from './page-assets.js';
+import type { DeviceView, EventView } from './views.js';
 
 export interface HttpDeps {
   registry: MetricsRegistry;
@@ -13,11 +14,19 @@ export interface HttpDeps {
   auth: () => BasicAuth | null;
   headers: () => Record<string, string>;
   ready: () => boolean;
-  interfaces: () => InterfaceView[];
   devices: () => DeviceView[];
   events: (limit: number) => EventView[];
   reload: () => Promise<{ ok: boolean; error?: string }>;
   triggerSweep: (iface?: string) => Promise<{ ok: boolean; error?: string }>;
+  /** The live page (`/`): its files, stream, chart history and device detail. */
+  page: {
+    /** Throws when the page is not built. */
+    assets: () => PageAssets;
+    /** Serves an SSE stream on `res`; false when too many are open. */
+    stream: (req: IncomingMessage, res: ServerResponse, lastEventId: string | undefined) => boolean;
+    history: (range: HistoryRange) => HistoryView;
+    device: (iface: string, mac: string) => DeviceDetailView | null;
+  };
 }
 
 export function buildApp(deps: HttpDeps): Koa {
@@ -64,8 +73,7 @@ export function buildApp(deps: HttpDeps): Koa {
       }
       case '/':
         if (!route(['GET', 'HEAD'])) return;
-        ctx.type = 'html';
-        ctx.body = renderLandingPage({ version: VERSION, telemetryPath: deps.telemetryPath, interfaces: deps.interfaces(), devices: deps.devices() });
+        serveAsset(ctx, deps.page.assets);
         return;
       case '/-/healthy':
         if (!route(['GET', 'HEAD'])) return;
@@ -100,6 +108,46 @@ export function buildApp(deps: HttpDeps): Koa {
         ctx.body = { events: deps.events(limit) };
         return;
       }
+      case '/api/stream': {
+        if (!route(['GET'])) return;
+        const lastId = ctx.get('last-event-id') || (typeof ctx.query.last_event_id === 'string' ? ctx.query.last_event_id : undefined);
+        if (!deps.page.stream(ctx.req, ctx.res, lastId)) {
+          ctx.status = 503;
+          ctx.set('Retry-After', '10');
+          ctx.body = 'Too many live streams open; try again later\n';
+          return;
+        }
+        ctx.respond = false; // the stream writes the response itself, until either side closes it
+        return;
+      }
+      case '/api/history': {
+        if (!route(['GET', 'HEAD'])) return;
+        const range = ctx.query.range ?? '24h';
+        if (typeof range !== 'string' || !(range in HISTORY_RANGES)) {
+          ctx.status = 400;
+          ctx.body = `range must be one of ${Object.keys(HISTORY_RANGES).join(', ')}\n`;
+          return;
+        }
+        ctx.body = deps.page.history(range as HistoryRange);
+        return;
+      }
+      case '/api/device': {
+        if (!route(['GET', 'HEAD'])) return;
+        const { interface: iface, mac } = ctx.query;
+        if (typeof iface !== 'string' || typeof mac !== 'string') {
+          ctx.status = 400;
+          ctx.body = 'interface and mac are required, once each\n';
+          return;
+        }
+        const detail = deps.page.device(iface, mac.toLowerCase());
+        if (!detail) {
+          ctx.status = 404;
+          ctx.body = 'No such device\n';
+          return;
+        }
+        ctx.body = detail;
+        return;
+      }
       case '/sd':
         if (!route(['GET', 'HEAD'])) return;
         // Prometheus HTTP service discovery: one target group per live host.
@@ -119,9 +167,42 @@ export function buildApp(deps: HttpDeps): Koa {
           }));
         return;
       default:
+        if (ctx.path.startsWith('/assets/')) {
+          if (route(['GET', 'HEAD'])) serveAsset(ctx, deps.page.assets);
+          return;
+        }
         ctx.status = 404;
         ctx.body = 'Not found\n';
     }
   });
   return app;
+}
+
+/** One of the page's files, revalidated by ETag (the files change only with the package). */
+function serveAsset(ctx: Koa.Context, load: () => PageAssets): void {
+  let assets: PageAssets;
+  try {
+    assets = load();
+  } catch (err) {
+    ctx.status = 500;
+    ctx.body = `${(err as Error).message}\n`;
+    return;
+  }
+  const asset = assets.get(ctx.path);
+  if (!asset) {
+    ctx.status = 404;
+    ctx.body = 'Not found\n';
+    return;
+  }
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.set('ETag', asset.etag);
+  ctx.type = asset.type;
+  if (ctx.get('if-none-match') === asset.etag) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.body = asset.body;
 }

@@ -45,6 +45,8 @@ export function anomalyOptions(cfg: Config): Partial<AnomalyOptions> {
 
 export class AnomalySupervisor {
   private readonly slots = new Map<string, AnomalySlot>();
+  /** Called with each scored sweep. */
+  onResult: ((iface: string, result: AnomalyResult) => void) | null = null;
 
   constructor(
     private readonly db: Store,
@@ -91,6 +93,7 @@ export class AnomalySupervisor {
         const result = slot.engine.observe(record);
         slot.result = result;
         if (result.anomalous) this.logAnomaly(iface, result);
+        this.onResult?.(iface, result);
       })
       .catch((err: unknown) => this.log.error('anomaly scoring failed', { interface: iface, err: (err as Error).message }));
     slot.chain = slot.chain.then(() => this.enqueueRetrain(slot, iface));

@@ -5,11 +5,15 @@ import type { Logger } from '../log.js';
 import { detectInterfaces } from '../net/interfaces.js';
 import { Store, type StoredEvent } from '../store/store.js';
 import { AnomalySupervisor } from './anomaly-supervisor.js';
+import { LiveFeed } from './live-feed.js';
 import { Persister } from './persister.js';
 import type { AnomalyReadout, MonitorReadout } from './readout.js';
 import { SegmentMonitor } from './segment-monitor.js';
 
 const tracer = trace.getTracer('ghost-hunter');
+
+/** The live page charts up to a week; its compact history is kept that long (or the anomaly window, if longer). */
+const HISTORY_KEPT_MS = 7 * 86_400_000;
 
 /** Interfaces to sweep: the configured ones, or every Ethernet interface with IPv4. */
 export function resolveInterfaces(cfg: Config, log: Logger): InterfaceConfig[] {
@@ -29,6 +33,8 @@ export class Monitor implements MonitorReadout {
   private readonly persister: Persister;
   private readonly anomalies: AnomalySupervisor;
   private readonly segmentMap = new Map<string, SegmentMonitor>();
+  /** Changes as they happen (the live page follows them). */
+  readonly live = new LiveFeed();
   private reloadState = { successful: true, lastSuccessMs: Date.now() };
   private firstSweepDone = false;
   private pruneTimer: NodeJS.Timeout | null = null;
@@ -41,6 +47,10 @@ export class Monitor implements MonitorReadout {
     this.db = new Store(cfg.storage.path);
     this.persister = new Persister(this.db, log);
     this.anomalies = new AnomalySupervisor(this.db, log);
+    this.anomalies.onResult = (iface, r) => {
+      this.persister.enqueue({ scores: [{ interface: iface, tsMs: r.tsSeconds * 1000, score: r.score, threshold: r.threshold, anomalous: r.anomalous }] });
+      this.live.publish({ type: 'anomaly', interface: iface });
+    };
   }
 
   segments(): readonly SegmentMonitor[] {
@@ -80,6 +90,7 @@ export class Monitor implements MonitorReadout {
   }
 
   private attach(segment: SegmentMonitor): void {
+    segment.live = this.live;
     segment.onSweep = (record) => {
       this.firstSweepDone = true;
       this.anomalies.observe(segment.name, record);
@@ -123,6 +134,7 @@ export class Monitor implements MonitorReadout {
           }
         }
         this.reloadState = { successful: true, lastSuccessMs: Date.now() };
+        this.live.publish({ type: 'reset' });
         this.log.info('configuration reloaded', { file: this.configFile ?? '(defaults)' });
         return { ok: true };
       } catch (err) {
@@ -151,11 +163,18 @@ export class Monitor implements MonitorReadout {
     return this.db.recentEvents(limit);
   }
 
+  /** The exporter's own history for the live page (what is still queued for the store included). */
+  history(): Pick<Store, 'deviceEvents' | 'presenceHistory' | 'scoreHistory'> {
+    this.persister.flush();
+    return this.db;
+  }
+
   /** Keeps the store bounded: sweep history for the anomaly window, events for the retention. */
   private prune(): void {
     const now = Date.now();
     try {
       this.db.prune(now - Math.max(this.cfg.anomaly.window, this.cfg.scan.interval * 2), now - this.cfg.presence.retention);
+      this.db.pruneHistory(now - Math.max(this.cfg.anomaly.window, HISTORY_KEPT_MS));
     } catch (err) {
       this.log.warn('pruning the state store failed', { err: (err as Error).message });
     }

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 
 const MAX_PENDING_EVENTS = 50_000;
 const MAX_PENDING_SWEEPS = 5_000;
+const MAX_PENDING_SCORES = 5_000;
 
 const deviceKey = (d: { interface: string; mac: string }): string => `${d.interface}|${d.mac}`;
 
@@ -14,7 +15,7 @@ const deviceKey = (d: { interface: string; mac: string }): string => `${d.interf
  * evicting another) cannot grow the queue beyond the store's own size.
  */
 export class Persister {
-  private pending: PendingWrite = { devices: [], removed: [], events: [], sweeps: [], gateways: [] };
+  private pending: Required<PendingWrite> = { devices: [], removed: [], events: [], sweeps: [], gateways: [], scores: [] };
   writable = true;
   errors = 0;
   lastError: string | null = null;
@@ -52,6 +53,7 @@ export class Persister {
     }
     if (w.events) p.events.push(...w.events);
     if (w.sweeps) p.sweeps.push(...w.sweeps);
+    if (w.scores) p.scores.push(...w.scores);
     if (w.gateways?.length) {
       // Only the latest gateway of each interface matters (one is queued per sweep during an outage).
       const byIface = new Map(p.gateways.map((g) => [g.interface, g]));
@@ -60,16 +62,17 @@ export class Persister {
     }
     if (p.events.length > MAX_PENDING_EVENTS) p.events.splice(0, p.events.length - MAX_PENDING_EVENTS);
     if (p.sweeps.length > MAX_PENDING_SWEEPS) p.sweeps.splice(0, p.sweeps.length - MAX_PENDING_SWEEPS);
+    if (p.scores.length > MAX_PENDING_SCORES) p.scores.splice(0, p.scores.length - MAX_PENDING_SCORES);
   }
 
   flush(): boolean {
     const p = this.pending;
-    if (!p.devices.length && !p.removed.length && !p.events.length && !p.sweeps.length && !p.gateways.length) return true;
+    if (!p.devices.length && !p.removed.length && !p.events.length && !p.sweeps.length && !p.gateways.length && !p.scores.length) return true;
     try {
       this.store.write(p);
       for (const d of p.devices) this.stored.add(deviceKey(d));
       for (const r of p.removed) this.stored.delete(deviceKey(r));
-      this.pending = { devices: [], removed: [], events: [], sweeps: [], gateways: [] };
+      this.pending = { devices: [], removed: [], events: [], sweeps: [], gateways: [], scores: [] };
       if (!this.writable) this.log.info('state store is writable again', { file: this.store.file });
       this.writable = true;
       this.lastError = null;

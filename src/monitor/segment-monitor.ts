@@ -11,6 +11,7 @@ import { ipv4ToInt } from '../net/ipv4.js';
 import { defaultGateway, describeInterface, type InterfaceInfo } from '../net/interfaces.js';
 import { parseTarget, type TargetRange } from '../net/targets.js';
 import type { StoredDevice } from '../store/store.js';
+import type { LiveFeed } from './live-feed.js';
 import type { Persister } from './persister.js';
 import type { CaptureTotals, SegmentReadout } from './readout.js';
 import { Scheduler } from './scheduler.js';
@@ -36,6 +37,8 @@ export class SegmentMonitor implements SegmentReadout {
   private flushTimer: NodeJS.Timeout | null = null;
   /** Called with each completed sweep (the anomaly model's input). */
   onSweep: ((record: SweepRecord) => void) | null = null;
+  /** Where changes are published as they happen (the live page). */
+  live: LiveFeed | null = null;
   /** Host ranges of the swept subnets; derived from config and interface, reset when either changes. */
   private subnets: TargetRange[] | null = null;
   /** Aborted by stop(): a /16 at the polite default rate sweeps for minutes, shutdown must not wait. */
@@ -165,7 +168,10 @@ export class SegmentMonitor implements SegmentReadout {
       this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
       this.log.info('event', { event: e.kind, interface: e.interface, mac: e.mac ?? undefined, ip: e.ip ?? undefined, ...e.detail });
     }
-    if (events.length) this.persister.enqueue({ events });
+    if (events.length) {
+      this.persister.enqueue({ events });
+      this.live?.publish({ type: 'events', interface: this.name, events });
+    }
   }
 
   /** What passive listening changed since the last write. */
@@ -176,6 +182,9 @@ export class SegmentMonitor implements SegmentReadout {
 
   private inventoryChanges(): { devices: StoredDevice[]; removed: { interface: string; mac: string }[] } {
     const changes = this.inventory.takeChanges();
+    if (changes.devices.length || changes.removed.length) {
+      this.live?.publish({ type: 'devices', interface: this.name, changed: changes.devices.map((d) => d.mac), removed: changes.removed });
+    }
     return { devices: changes.devices, removed: changes.removed.map((mac) => ({ interface: this.name, mac })) };
   }
 
@@ -227,12 +236,15 @@ export class SegmentMonitor implements SegmentReadout {
   /** The inventory's changes, the sweep (history for the anomaly model) and the gateway, in one write. */
   private persistSweep(result: SweepCycleResult, record: SweepRecord, durationMs: number): void {
     const inv = this.inventory;
+    let present = 0;
+    for (const d of inv.devices.values()) if (d.present) present++;
     this.persister.enqueue({
       ...this.inventoryChanges(),
-      sweeps: [{ interface: this.name, tsMs: result.appliedMs, durationMs, ok: true, devices: record.devices }],
+      sweeps: [{ interface: this.name, tsMs: result.appliedMs, durationMs, ok: true, devices: record.devices, present }],
       gateways: inv.gatewayIp && inv.gatewayMac ? [{ interface: this.name, ip: inv.gatewayIp, mac: inv.gatewayMac }] : [],
     });
     this.persister.flush();
+    this.live?.publish({ type: 'sweep', interface: this.name, tsMs: result.appliedMs, present });
   }
 
   private spanAttributes(result: SweepCycleResult): Record<string, number> {

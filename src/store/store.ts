@@ -36,6 +36,34 @@ export interface StoredSweep {
   durationMs: number;
   ok: boolean;
   devices: { mac: string; ip: string }[];
+  /** Devices the inventory counted present after the sweep (the live page's chart); default: those that answered. */
+  present?: number;
+}
+
+/** One scored sweep of an interface (the live page's anomaly chart). */
+export interface StoredScore {
+  interface: string;
+  tsMs: number;
+  score: number | null;
+  threshold: number | null;
+  anomalous: boolean;
+}
+
+/** A time bucket of a history chart: the bucket's last time and its values. */
+export interface PresencePoint {
+  interface: string;
+  tsMs: number;
+  /** mean over the bucket's sweeps */
+  present: number;
+}
+
+export interface ScorePoint {
+  interface: string;
+  tsMs: number;
+  /** highest score of the bucket (peaks matter), the threshold in force at its end */
+  score: number;
+  threshold: number | null;
+  anomalous: boolean;
 }
 
 export interface PendingWrite {
@@ -44,6 +72,7 @@ export interface PendingWrite {
   events: StoredEvent[];
   sweeps: StoredSweep[];
   gateways: { interface: string; ip: string; mac: string }[];
+  scores?: StoredScore[];
 }
 
 const SCHEMA = `
@@ -62,6 +91,19 @@ CREATE TABLE IF NOT EXISTS sweeps (
 CREATE INDEX IF NOT EXISTS sweeps_iface_ts ON sweeps (interface, ts);
 CREATE TABLE IF NOT EXISTS gateways (interface TEXT PRIMARY KEY, ip TEXT NOT NULL, mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anomaly_snapshots (interface TEXT PRIMARY KEY, saved_at REAL NOT NULL, meta TEXT NOT NULL, rows BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_device ON events (mac, interface, id);
+`;
+
+/**
+ * The live page's history: a few numbers per sweep, so a week of charts never reads the sweeps'
+ * device lists (hundreds of kB each on a large network). Filled from the sweeps table once when created.
+ */
+const HISTORY_SCHEMA = `
+CREATE TABLE sweep_counts (interface TEXT NOT NULL, ts REAL NOT NULL, answered INTEGER NOT NULL, present INTEGER NOT NULL,
+  PRIMARY KEY (interface, ts)) WITHOUT ROWID;
+INSERT OR IGNORE INTO sweep_counts SELECT interface, ts, json_array_length(devices), json_array_length(devices) FROM sweeps;
+CREATE TABLE anomaly_scores (interface TEXT NOT NULL, ts REAL NOT NULL, score REAL, threshold REAL, anomalous INTEGER NOT NULL,
+  PRIMARY KEY (interface, ts)) WITHOUT ROWID;
 `;
 
 /**
@@ -117,6 +159,9 @@ export class Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
+      const opened = db;
+      const hasHistory = opened.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sweep_counts'").get();
+      if (!hasHistory) opened.transaction(() => opened.exec(HISTORY_SCHEMA))();
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return db;
@@ -193,14 +238,54 @@ export class Store {
 
   recentEvents(limit: number): StoredEvent[] {
     const rows = this.conn().prepare('SELECT ts, interface, kind, mac, ip, detail FROM events ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      tsMs: Number(r.ts),
-      interface: String(r.interface),
-      kind: String(r.kind),
-      mac: r.mac === null ? null : String(r.mac),
-      ip: r.ip === null ? null : String(r.ip),
-      detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
-    }));
+    return rows.map(eventOfRow);
+  }
+
+  /** One device's events since `sinceMs`, newest first, and the last presence event before it (where its state then comes from). */
+  deviceEvents(iface: string, mac: string, sinceMs: number, limit: number): { events: StoredEvent[]; before: StoredEvent | null } {
+    const db = this.conn();
+    const rows = db
+      .prepare('SELECT ts, interface, kind, mac, ip, detail FROM events WHERE mac = ? AND interface = ? AND ts >= ? ORDER BY id DESC LIMIT ?')
+      .all(mac, iface, sinceMs, limit) as Record<string, unknown>[];
+    const before = db
+      .prepare(
+        "SELECT ts, interface, kind, mac, ip, detail FROM events WHERE mac = ? AND interface = ? AND ts < ? AND kind IN ('new_device', 'device_gone', 'device_back') ORDER BY id DESC LIMIT 1",
+      )
+      .get(mac, iface, sinceMs) as Record<string, unknown> | undefined;
+    return { events: rows.map(eventOfRow), before: before ? eventOfRow(before) : null };
+  }
+
+  /** Devices present per interface since `sinceMs`, one point per `bucketMs` (the mean of its sweeps). */
+  presenceHistory(sinceMs: number, bucketMs: number): PresencePoint[] {
+    const rows = this.conn()
+      .prepare(
+        'SELECT interface, max(ts) AS ts, avg(present) AS present FROM sweep_counts WHERE ts >= ? GROUP BY interface, CAST(ts / ? AS INTEGER) ORDER BY interface, ts',
+      )
+      .all(sinceMs, bucketMs) as { interface: string; ts: number; present: number }[];
+    return rows.map((r) => ({ interface: r.interface, tsMs: r.ts, present: Math.round(r.present * 10) / 10 }));
+  }
+
+  /** Anomaly scores per interface since `sinceMs`, one point per `bucketMs` (sweeps still training have none). */
+  scoreHistory(sinceMs: number, bucketMs: number): ScorePoint[] {
+    const rows = this.conn()
+      .prepare('SELECT interface, ts, score, threshold, anomalous FROM anomaly_scores WHERE ts >= ? AND score IS NOT NULL ORDER BY interface, ts')
+      .all(sinceMs) as { interface: string; ts: number; score: number; threshold: number | null; anomalous: number }[];
+    const out: (ScorePoint & { bucket: number })[] = [];
+    let last: (typeof out)[number] | null = null;
+    for (const r of rows) {
+      const bucket = Math.floor(r.ts / bucketMs);
+      if (last && last.interface === r.interface && last.bucket === bucket) {
+        // the bucket's highest score (peaks matter), the threshold in force at its end
+        last.score = Math.max(last.score, r.score);
+        last.tsMs = r.ts;
+        last.threshold = r.threshold;
+        last.anomalous ||= r.anomalous === 1;
+        continue;
+      }
+      last = { interface: r.interface, tsMs: r.ts, score: r.score, threshold: r.threshold, anomalous: r.anomalous === 1, bucket };
+      out.push(last);
+    }
+    return out.map(({ bucket, ...p }) => p);
   }
 
   /** Writes everything in one transaction: all of it lands, or none of it. */
@@ -236,13 +321,19 @@ export class Store {
     const event = db.prepare('INSERT INTO events (ts, interface, kind, mac, ip, detail) VALUES (?, ?, ?, ?, ?, ?)');
     const sweep = db.prepare('INSERT INTO sweeps (interface, ts, duration_ms, ok, devices) VALUES (?, ?, ?, ?, ?)');
     const gateway = db.prepare('INSERT INTO gateways (interface, ip, mac) VALUES (?, ?, ?) ON CONFLICT (interface) DO UPDATE SET ip = excluded.ip, mac = excluded.mac');
+    const counts = db.prepare('INSERT OR REPLACE INTO sweep_counts (interface, ts, answered, present) VALUES (?, ?, ?, ?)');
+    const score = db.prepare('INSERT OR REPLACE INTO anomaly_scores (interface, ts, score, threshold, anomalous) VALUES (?, ?, ?, ?, ?)');
     db.transaction(() => {
       for (const d of w.devices) {
         upsert.run({ ...d, ips: JSON.stringify(d.ips), randomized: d.randomized ? 1 : 0, present: d.present ? 1 : 0 });
       }
       for (const r of w.removed) remove.run(r.interface, r.mac);
       for (const e of w.events) event.run(e.tsMs, e.interface, e.kind, e.mac, e.ip, JSON.stringify(e.detail));
-      for (const s of w.sweeps) sweep.run(s.interface, s.tsMs, s.durationMs, s.ok ? 1 : 0, JSON.stringify(s.devices));
+      for (const s of w.sweeps) {
+        sweep.run(s.interface, s.tsMs, s.durationMs, s.ok ? 1 : 0, JSON.stringify(s.devices));
+        counts.run(s.interface, s.tsMs, s.devices.length, s.present ?? s.devices.length);
+      }
+      for (const s of w.scores ?? []) score.run(s.interface, s.tsMs, s.score, s.threshold, s.anomalous ? 1 : 0);
       for (const g of w.gateways) gateway.run(g.interface, g.ip, g.mac);
     })();
   }
@@ -254,7 +345,24 @@ export class Store {
     this.conn().prepare('DELETE FROM events WHERE ts < ?').run(eventsBeforeMs);
   }
 
+  /** Drops the live page's chart history older than `beforeMs`. */
+  pruneHistory(beforeMs: number): void {
+    this.conn().prepare('DELETE FROM sweep_counts WHERE ts < ?').run(beforeMs);
+    this.conn().prepare('DELETE FROM anomaly_scores WHERE ts < ?').run(beforeMs);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function eventOfRow(r: Record<string, unknown>): StoredEvent {
+  return {
+    tsMs: Number(r.ts),
+    interface: String(r.interface),
+    kind: String(r.kind),
+    mac: r.mac === null ? null : String(r.mac),
+    ip: r.ip === null ? null : String(r.ip),
+    detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+  };
 }

@@ -48,11 +48,20 @@ describe('HTTP /metrics', () => {
       auth: () => null,
       headers: () => ({}),
       ready: () => true,
-      interfaces: () => [],
       devices: () => [],
       events: () => [],
       reload: async () => ({ ok: true }),
       triggerSweep: async () => ({ ok: true }),
+      page: {
+        assets: () => {
+          throw new Error('not used here');
+        },
+        stream: () => false,
+        history: () => {
+          throw new Error('not used here');
+        },
+        device: () => null,
+      },
     });
     server = createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
