@@ -47,12 +47,13 @@ describe('HTTP /metrics', () => {
       telemetryPath: '/metrics',
       auth: () => null,
       headers: () => ({}),
+      lifecycle: false,
       ready: () => true,
       interfaces: () => [],
       devices: () => [],
-      events: () => [],
+      events: () => ({ events: [] }),
       reload: async () => ({ ok: true }),
-      triggerSweep: async () => ({ ok: true }),
+      requestSweep: () => ({ ok: true, sweeps: [] }),
     });
     server = createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
