@@ -171,7 +171,8 @@ export class Monitor implements MonitorReadout {
     try {
       const events = [...pending, ...this.db.recentEvents(limit)].slice(0, limit);
       this.eventsReadError = null;
-      return { events };
+      if (this.persister.writable) return { events };
+      return { events, warning: `cannot write the state store (${this.persister.lastError}); the ${pending.length} newest events are held in memory only` };
     } catch (err) {
       const message = (err as Error).message;
       if (message !== this.eventsReadError) {

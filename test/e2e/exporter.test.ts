@@ -39,7 +39,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     lab = await Lab.up(12, { name: `${PREFIX}a`, cidr: '198.18.0.0/24' });
     dir = tempDir('e2e');
     configFile = writeConfig(dir, configYaml(lab, join(dir, 'data')));
-    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    exporter = startExporter(lab, [`--config.file=${configFile}`, '--web.enable-lifecycle']);
   });
 
   after(async () => {
@@ -98,7 +98,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
       assert.equal(group.labels.__meta_ghosthunter_mac, d.mac);
     }
     const sweep = await http(lab, `${base}/-/sweep`, ['-X', 'POST']);
-    assert.equal(sweep.status, 200);
+    assert.equal(sweep.status, 202);
   });
 
   test('a device that leaves is gone after the grace period', async () => {
@@ -186,7 +186,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     assert.ok(firstSeen.size >= 13);
     await new Promise((r) => setTimeout(r, 1500)); // let the state reach the store
     await exporter.stop('SIGKILL');
-    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    exporter = startExporter(lab, [`--config.file=${configFile}`, '--web.enable-lifecycle']);
     const s2 = await waitFor('restarted exporter', async () => {
       const s = await scrape(lab, exporter.port);
       return (value(s, 'ghosthunter_sweeps_total') ?? 0) >= 1 ? s : undefined;

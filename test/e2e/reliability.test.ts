@@ -349,6 +349,13 @@ describe('storage faults: full disk, kill -9, corrupt and foreign stores', { tim
         const s = await scrape(lab, exporter!.port);
         return value(s, 'ghosthunter_device_present', { mac: joined.mac }) === 1 && value(s, 'ghosthunter_store_writable') === 0;
       });
+      // The event log is still served: what is in memory, saying what failed (and logging it).
+      const api = await http(lab, `http://127.0.0.1:${exporter.port}/api/events?limit=50`);
+      assert.equal(api.status, 200, api.body);
+      const events = JSON.parse(api.body) as { events: { kind: string; mac: string | null }[]; warning?: string };
+      assert.ok(events.events.some((e) => e.kind === 'new_device' && e.mac === joined.mac), 'the event of the device seen during the outage');
+      assert.match(events.warning ?? '', /state store/, 'the answer says what failed');
+      if (/cannot read/.test(events.warning!)) assert.match(exporter.logs(), /msg="cannot read events from the state store; serving the events held in memory"/);
       const errLines = exporter.logs().split('\n').filter((l) => l.includes('cannot write state store'));
       assert.ok(errLines.length >= 1 && errLines.length <= 3, `logged once per distinct error, not per sweep:\n${errLines.join('\n')}`);
       assert.match(errLines[0], new RegExp(`file=${data}/ghost-hunter\\.db`));
@@ -561,6 +568,7 @@ describe('storage faults: full disk, kill -9, corrupt and foreign stores', { tim
       /is not a Ghost Hunter store/,
     ],
     ['random bytes', (file) => writeFileSync(file, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919) & 255))), /is corrupt or not a database/],
+    ['an empty (0-byte) file', (file) => writeFileSync(file, ''), /is empty \(0 bytes\), so it is no Ghost Hunter store/],
     [
       'a store with a damaged page',
       (file) => {
