@@ -3,12 +3,13 @@
 //
 //   node auth-flood.mjs '{"url": "https://127.0.0.1:9736/metrics", "user": "prometheus", "password": "s3cret",
 //                        "clients": 64, "requests": 640, "scrapeEveryMs": 250, "quietMs": 2000,
-//                        "goodFrom": "127.0.0.2", "badFrom": "127.0.0.9"}'
+//                        "goodFrom": "127.0.0.2", "badFrom": ["127.0.0.9"], "watch": ["nodejs_eventloop_lag_max_seconds"]}'
 //
 // Scrapes with the good password run for quietMs before the flood, during it and quietMs after;
-// each is timed (request to last byte). `clients` concurrent connections send `requests` wrong
-// passwords in all (clients: 0 = no flood, floodMs of quiet instead). With "watch": the value of
-// that (unlabelled) metric in every good scrape. Prints one JSON object: the answers and timings.
+// each is timed (request to last byte). `clients` concurrent connections (client i from badFrom[i %
+// n]) send `requests` wrong passwords in all, or keep sending for `floodMs` when that is given
+// (clients: 0 = no flood, floodMs of quiet). "watch": the value of each of those metrics (summed
+// over its series) in every good scrape. Prints one JSON object: the answers and timings.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -26,8 +27,12 @@ function get(agent, authorization, localAddress, watch) {
       else res.resume();
       res.on('end', () => {
         const r = { status: res.statusCode, ms: performance.now() - t0 };
-        const m = watch && new RegExp(`^${watch} (\\S+)$`, 'm').exec(body);
-        resolve(m ? { ...r, watched: Number(m[1]) } : r);
+        if (!watch?.length || r.status !== 200) return resolve(r);
+        const watched = {};
+        for (const name of watch) {
+          for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) watched[name] = (watched[name] ?? 0) + Number(m[1]);
+        }
+        resolve({ ...r, watched });
       });
     });
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
@@ -55,13 +60,15 @@ phase.name = 'flood';
 const badStatus = {};
 const t0 = performance.now();
 if (o.clients > 0) {
-  let left = o.requests;
+  let left = o.requests ?? Infinity;
+  const from = [o.badFrom].flat();
+  const more = () => (o.floodMs ? performance.now() - t0 < o.floodMs : left > 0);
   await Promise.all(
     Array.from({ length: o.clients }, async (_, c) => {
       const agent = new lib.Agent({ keepAlive: true, maxSockets: 1 });
-      while (left > 0) {
+      while (more()) {
         left--;
-        const r = await get(agent, auth(`guess-${c}-${left}`), o.badFrom);
+        const r = await get(agent, auth(`guess-${c}-${left}`), from[c % from.length]);
         badStatus[r.status] = (badStatus[r.status] ?? 0) + 1;
       }
       agent.destroy();
