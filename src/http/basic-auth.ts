@@ -11,8 +11,6 @@ export type AuthDecision = { ok: true } | { ok: false; reason: AuthFailureReason
 
 /** Verified credentials kept (by keyed hash, never the password): a scrape every few seconds pays bcrypt once. */
 const CACHE_SIZE = 256;
-/** Compared against when no user is configured yet (never trusted for an unknown user). */
-const DUMMY_HASH = bcrypt.hashSync('ghost-hunter-dummy', 10);
 /** Uncached checks per client address: 10 at once, then one every 6 s. */
 const ATTEMPTS = { burst: 10, refillMs: 6_000, maxClients: 4_096 };
 
@@ -39,7 +37,8 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
  */
 export class BasicAuth {
   private users = new Map<string, string>();
-  private decoy = DUMMY_HASH;
+  /** Compared against for unknown users (its result is never trusted for them). */
+  private decoy = '';
   private readonly cache = new Map<string, { user: string; hash: string }>();
   private readonly secret = randomBytes(32);
   readonly failures = new Map<AuthFailureReason, number>(AUTH_FAILURE_REASONS.map((r) => [r, 0]));
@@ -58,7 +57,7 @@ export class BasicAuth {
 
   setUsers(users: Map<string, string>): void {
     this.users = new Map(users);
-    let decoy = DUMMY_HASH;
+    let decoy = '';
     let rounds = -1;
     for (const hash of users.values()) {
       const r = bcrypt.getRounds(hash); // hashes are validated by loadWebConfig

@@ -53,18 +53,20 @@ describe('lifecycle endpoints, reloads and overlapping CIDRs', { timeout: 300_00
 
   test('without --web.enable-lifecycle: POST /-/reload and /-/sweep are refused, SIGHUP still reloads', async () => {
     cfg = writeConfig(dir, config(lab, join(dir, 'data0')), 'off.yml');
-    exporter = startExporter(lab, [`--config.file=${cfg}`]);
-    const base = `http://127.0.0.1:${exporter.port}`;
-    await waitFor('first sweep', async () => (await http(lab, `${base}/-/ready`)).status === 200);
-    for (const path of ['/-/reload', '/-/sweep']) {
-      const r = await http(lab, `${base}${path}`, ['-X', 'POST']);
-      assert.equal(r.status, 403, path);
-      assert.match(r.body, /--web\.enable-lifecycle/);
+    const off = startExporter(lab, [`--config.file=${cfg}`]);
+    try {
+      const base = `http://127.0.0.1:${off.port}`;
+      await waitFor('first sweep', async () => (await http(lab, `${base}/-/ready`)).status === 200);
+      for (const path of ['/-/reload', '/-/sweep']) {
+        const r = await http(lab, `${base}${path}`, ['-X', 'POST']);
+        assert.equal(r.status, 403, path);
+        assert.match(r.body, /--web\.enable-lifecycle/);
+      }
+      off.proc.kill('SIGHUP');
+      await waitFor('SIGHUP reload', async () => off.logs().includes('msg="configuration reloaded"'));
+    } finally {
+      await off.stop();
     }
-    exporter.proc.kill('SIGHUP');
-    await waitFor('SIGHUP reload', async () => exporter!.logs().includes('msg="configuration reloaded"'));
-    await exporter.stop();
-    exporter = undefined;
   });
 
   test('overlapping CIDRs: no false IP conflicts; POST /-/sweep answers 202 while the sweep runs, and a flood of them makes one or two sweeps', async () => {
