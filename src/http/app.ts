@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import { pipeline, Readable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { VERSION } from '../version.js';
@@ -9,10 +10,15 @@ import { renderLandingPage } from './landing.js';
 import { crossSiteRefusal } from './lifecycle.js';
 import type { DeviceView, EventView, InterfaceView } from './views.js';
 
+/** A refused log-in is answered after this pause: see the auth middleware. */
+export const AUTH_FAILURE_DELAY_MS = 1_000;
+
 export interface HttpDeps {
   registry: MetricsRegistry;
   telemetryPath: string;
   auth: () => BasicAuth | null;
+  /** default AUTH_FAILURE_DELAY_MS */
+  authFailureDelayMs?: number;
   headers: () => Record<string, string>;
   /** POST /-/reload and /-/sweep are served only with --web.enable-lifecycle (as in Prometheus). */
   lifecycle: boolean;
@@ -35,6 +41,9 @@ export function buildApp(deps: HttpDeps): Koa {
     if (auth?.enabled) {
       const decision = await auth.check(ctx.get('authorization') || undefined, ctx.socket.remoteAddress ?? '');
       if (!decision.ok) {
+        // Answered after a pause: one connection can then try one password a second, and a flood
+        // of refused requests (bounded by the connection caps) costs timers instead of CPU.
+        await setTimeout(deps.authFailureDelayMs ?? AUTH_FAILURE_DELAY_MS);
         if (decision.retryAfterSeconds) ctx.set('Retry-After', String(decision.retryAfterSeconds));
         if (decision.reason === 'rate_limited') {
           ctx.status = 429;

@@ -8,8 +8,10 @@
 // Scrapes with the good password run for quietMs before the flood, during it and quietMs after;
 // each is timed (request to last byte). `clients` concurrent connections (client i from badFrom[i %
 // n]) send `requests` wrong passwords in all, or keep sending for `floodMs` when that is given
-// (clients: 0 = no flood, floodMs of quiet). "watch": the value of each of those metrics (summed
-// over its series) in every good scrape. Prints one JSON object: the answers and timings.
+// (clients: 0 = no flood, floodMs of quiet). scrapeEveryMs: 0 = no scraper (run the scraper in a
+// process of its own when the flood must not slow the scraper's own event loop). "watch": the value
+// of each of those metrics (summed over its series) in every good scrape. Prints one JSON object:
+// the answers and timings.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -46,6 +48,7 @@ const phase = { name: 'before' };
 const good = [];
 let scraping = true;
 const scraper = (async () => {
+  if (!o.scrapeEveryMs) return;
   const agent = new lib.Agent({ keepAlive: true, maxSockets: 1 });
   while (scraping) {
     const r = await get(agent, auth(o.password), o.goodFrom, o.watch);

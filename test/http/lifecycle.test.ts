@@ -147,7 +147,7 @@ describe('basic auth over HTTP', () => {
 
   it('401 with a challenge, 429 with Retry-After once an address has used up its attempts, 200 for the cached scrape', async () => {
     const auth = new BasicAuth(new Map([['prometheus', bcrypt.hashSync('s3cret', 4)]]), workers, new AttemptLimiter({ burst: 3, refillMs: 60_000, maxClients: 10 }));
-    const { port } = await started({ auth: () => auth });
+    const { port } = await started({ auth: () => auth, authFailureDelayMs: 50 });
     const basic = (u: string, p: string, scheme = 'Basic') => ({ authorization: `${scheme} ${Buffer.from(`${u}:${p}`).toString('base64')}` });
     assert.equal((await send(port, 'GET', '/metrics', basic('prometheus', 's3cret', 'basic'))).status, 200, 'the scheme in lower case');
     const first = await send(port, 'GET', '/metrics', basic('prometheus', 'wrong'));
@@ -161,5 +161,16 @@ describe('basic auth over HTTP', () => {
     assert.equal((await send(port, 'GET', '/metrics', basic('prometheus', 's3cret'))).status, 200, 'the good, cached credentials still work from the same address');
     assert.equal((await send(port, 'GET', '/metrics')).status, 401, 'no credentials');
     assert.deepEqual(Object.fromEntries(auth.failures), { invalid: 3, rate_limited: 1, busy: 0 });
+  });
+
+  it('refused log-ins are answered after a pause, so one connection tries at most one password per pause', async () => {
+    const auth = new BasicAuth(new Map([['prometheus', bcrypt.hashSync('s3cret', 4)]]), workers, new AttemptLimiter({ burst: 1, refillMs: 60_000, maxClients: 10 }));
+    const { port } = await started({ auth: () => auth, authFailureDelayMs: 400 });
+    const t0 = performance.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await send(port, 'GET', '/metrics', { authorization: `Basic ${Buffer.from(`prometheus:x${i}`).toString('base64')}` })).status);
+    const elapsed = performance.now() - t0;
+    assert.deepEqual(statuses, [401, 429, 429]);
+    assert.ok(elapsed >= 3 * 400 - 5, `each refusal waited for the pause (${elapsed.toFixed(0)} ms for three)`);
   });
 });
