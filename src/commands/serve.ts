@@ -129,7 +129,7 @@ export async function runServe(argv: string[]): Promise<number> {
     interfaces: () => interfaceViews(monitor.segments()),
     devices: () => deviceViews(monitor),
     events: (limit) => {
-      const r = monitor.recentEvents(limit);
+      const r = monitor.eventLog(limit);
       return { events: eventViews(r.events), ...(r.warning ? { warning: r.warning } : {}) };
     },
     reload: () => reload(),

@@ -161,11 +161,16 @@ export class Monitor implements MonitorReadout {
     return { ok: true, sweeps: targets.map((s) => ({ interface: s.name, ...s.requestSweep() })) };
   }
 
+  /** The event log, newest first (what is still queued for the store included); see eventLog(). */
+  recentEvents(limit: number): StoredEvent[] {
+    return this.eventLog(limit).events;
+  }
+
   /**
    * The event log, newest first, with what is still queued for the store. When the store cannot be
    * read (a full or failed disk), the events held in memory, and a warning saying so.
    */
-  recentEvents(limit: number): { events: StoredEvent[]; warning?: string } {
+  eventLog(limit: number): { events: StoredEvent[]; warning?: string } {
     this.persister.flush();
     const pending = this.persister.pendingEvents();
     try {
