@@ -171,7 +171,7 @@ export class Monitor implements MonitorReadout {
    * read (a full or failed disk), the events held in memory, and a warning saying so.
    */
   eventLog(limit: number): { events: StoredEvent[]; warning?: string } {
-    this.persister.flush();
+    // No flush here: reading the log must not make clients able to force writes.
     const pending = this.persister.pendingEvents();
     try {
       const events = [...pending, ...this.db.recentEvents(limit)].slice(0, limit);
