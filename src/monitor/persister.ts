@@ -1,4 +1,4 @@
-import type { PendingWrite, Store, StoredEvent } from '../store/store.js';
+import { StoreError, type PendingWrite, type Store, type StoredEvent } from '../store/store.js';
 import type { Logger } from '../log.js';
 
 const MAX_PENDING_EVENTS = 50_000;
@@ -119,7 +119,11 @@ export class Persister {
    */
   private followFile(): void {
     const state = this.store.checkFile();
-    if (state === 'ok' || state === 'unreachable') return;
+    if (state === 'ok') return;
+    if (state === 'unreachable') {
+      this.store.letGo();
+      throw new StoreError(`${this.store.file} is gone with the file system it was on; not creating an empty store in its place`);
+    }
     if (state === 'deleted') this.store.recreate();
     else this.store.reopen(); // throws for a file that is not ours: the flush fails and keeps everything
     this.errors++;

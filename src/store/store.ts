@@ -116,9 +116,10 @@ export class Store {
   }
 
   /**
-   * Whether the file this store opened is still at its path: 'deleted' (its directory is still
-   * there, on the same file system, without it), 'replaced' (another file is there now), or
-   * 'unreachable' (the directory is gone or another file system is mounted there: left alone).
+   * Whether the file this store opened is still at its path: 'deleted' (gone, while the nearest
+   * directory above it that still exists is on the same file system: it was removed), 'replaced'
+   * (another file is there now), or 'unreachable' (gone with the file system it was on, e.g.
+   * unmounted: never recreated, see letGo()).
    */
   checkFile(): 'ok' | 'deleted' | 'replaced' | 'unreachable' {
     if (!this.identity) return 'ok';
@@ -126,10 +127,12 @@ export class Store {
     try {
       st = statSync(this.file);
     } catch {
-      try {
-        return statSync(dirname(this.file)).dev === this.identity.dev ? 'deleted' : 'unreachable';
-      } catch {
-        return 'unreachable';
+      for (let dir = dirname(this.file); ; dir = dirname(dir)) {
+        try {
+          return statSync(dir).dev === this.identity.dev ? 'deleted' : 'unreachable';
+        } catch {
+          if (dir === dirname(dir)) return 'unreachable';
+        }
       }
     }
     return st.dev === this.identity.dev && st.ino === this.identity.ino ? 'ok' : 'replaced';
@@ -137,23 +140,25 @@ export class Store {
 
   /** After checkFile() said 'deleted': a new, empty store at the path (the caller writes its state again). */
   recreate(): void {
-    this.letGoOfOldFile();
+    this.letGo();
+    mkdirSync(dirname(this.file), { recursive: true });
     this.createFile();
     this.db = this.openDatabase();
   }
 
   /** After checkFile() said 'replaced': the new file, if it is a Ghost Hunter store (StoreError if not). */
   reopen(): void {
-    this.letGoOfOldFile();
+    this.letGo();
     this.db = this.openDatabase();
   }
 
   /**
-   * Closes the connection to a file no longer at our path. SQLite does not checkpoint into an
-   * unlinked file, so its WAL files stay at the path: they belong to the old file and would be
-   * replayed into whatever file is opened there next.
+   * Closes the connection to a file no longer at our path (writes into it would be lost). SQLite
+   * does not checkpoint into an unlinked file, so its WAL files stay at the path: they belong to
+   * the old file and would be replayed into whatever file is opened there next. The next write
+   * opens whatever is at the path then, if it is a Ghost Hunter store.
    */
-  private letGoOfOldFile(): void {
+  letGo(): void {
     this.release(this.db);
     if (!this.identity) return;
     for (const f of [`${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });

@@ -232,6 +232,20 @@ describe('Persister with a real store', () => {
     store.close();
   });
 
+  it('the whole data directory deleted: the same, directory included', () => {
+    const dir = join(root, 'dir-deleted');
+    const store = new Store(dir);
+    const persister = new Persister(store, new Logger('info', 'logfmt', {}, () => {}), () => ({ devices: [device('a')], gateways: [] }));
+    persister.enqueue({ devices: [device('a')] });
+    assert.equal(persister.flush(), true);
+    rmSync(dir, { recursive: true });
+    persister.enqueue({ events: [event(1)] });
+    assert.equal(persister.flush(), true);
+    assert.equal(persister.errors, 1);
+    assert.deepEqual(store.loadDevices().map((d) => d.mac), ['a']);
+    store.close();
+  });
+
   it('a store replaced by a foreign file is not written to: the flush fails and keeps everything', () => {
     const store = new Store(join(root, 'replaced'));
     const persister = new Persister(store, new Logger('info', 'logfmt', {}, () => {}), () => ({ devices: [device('a')], gateways: [] }));
