@@ -288,7 +288,7 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
     assert.match(exporter.logs(), /msg="sweep interrupted by shutdown"/);
     const again = startExporter(lab, [`--config.file=${cfg}`]);
     try {
-      await waitFor('the restarted exporter to listen', async () => again.logs().includes('msg=listening'));
+      await waitFor('the restarted exporter to start sweeping (after it listens)', async () => again.logs().includes('msg=sweeping'));
       assert.match(again.logs(), new RegExp(`msg=sweeping .*devices_restored=${lab.devices().length}( |$)`, 'm'));
     } finally {
       await again.stop('SIGTERM');
