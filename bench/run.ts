@@ -3,8 +3,9 @@
 // /metrics cost and the live page (in headless Chromium) with 10 000 tracked devices. A report,
 // never a pass/fail test.
 //
-//   npm run bench                  all cases (~6-7 min on 2 cores)
+//   npm run bench                  all cases (~8 min on 2 cores)
 //   npm run bench -- --cases page  the live page with 10 000 devices in headless Chromium
+//   npm run bench -- --cases authflood   scrapes and sweeps during a wrong-password flood (bench/auth-flood.ts)
 //   npm run bench -- --cases 24,22 --reps 3
 //   npm run bench -- --full        also the peers' and our defaults on the /16 (adds ~6 min)
 //   npm run bench -- --no-write    print only, leave bench/RESULTS.md alone
@@ -20,6 +21,7 @@ import { cleanupStaleLabs, Lab, type LabDevice } from '../src/lab/lab.js';
 import { expandTargets } from '../src/net/targets.js';
 import { median as medianOf } from '../src/anomaly/quantile.js';
 import { intToIpv4 } from '../src/net/ipv4.js';
+import { authFloodLines, runAuthFloodCase, type AuthFloodResult } from './auth-flood.js';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
 import { measurePage, type PageResult } from './page.js';
 
@@ -33,7 +35,7 @@ const LAB_PREFIX = 'gbn';
 
 const { values: opt } = parseArgs({
   options: {
-    cases: { type: 'string', default: '24,22,16,metrics,page' },
+    cases: { type: 'string', default: '24,22,16,metrics,page,authflood' },
     reps: { type: 'string' },
     full: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
@@ -470,7 +472,7 @@ async function runMetricsCase(count: number): Promise<{ metrics: MetricsResult |
         '',
       ].join('\n'),
     );
-    const proc = lab.spawnInScanner(['node', CLI, `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+    const proc = lab.spawnInScanner(['node', CLI, `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--web.enable-lifecycle'], {
       cwd: REPO,
       env: benchEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -757,12 +759,19 @@ async function main(): Promise<void> {
   const all: [Case, Summary[]][] = [];
   let metrics: MetricsResult | null = null;
   let page: PageResult | null = null;
+  let authFlood: AuthFloodResult | null = null;
   try {
     for (const c of CASES) if (selected.has(c.id)) all.push([c, await runCase(c)]);
     if (selected.has('metrics') || selected.has('page')) ({ metrics, page } = await runMetricsCase(Number(opt['metrics-devices'])));
+    if (selected.has('authflood')) {
+      log('\nwrong-password flood against authenticated scrapes');
+      authFlood = await withBenchLab(64, `${LAB_PREFIX}f`, '198.18.0.0/24', false, (lab) =>
+        runAuthFloodCase(lab, { repo: REPO, cli: CLI, tmp, env: benchEnv, children, log, checkInterrupted }),
+      );
+    }
   } catch (e) {
     log(`bench: ${(e as Error).message}`);
-    if (!all.length && !metrics && !page) throw e;
+    if (!all.length && !metrics && !page && !authFlood) throw e;
     log('bench: writing the partial results');
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -770,14 +779,20 @@ async function main(): Promise<void> {
     `### ${date}${interrupted ? ' (interrupted, partial)' : ''}`,
     '',
     ...machine(),
-    `- wall = fork to exit of the tool inside the lab namespace (process start-up included); CPU = user+sys from wait4(); ` +
-      `packets = tx_packets of the scanner interface; peak RSS = ru_maxrss. Total bench time ${((performance.now() - began) / 1000).toFixed(0)} s.`,
-    `- ours-fast = \`ghost-hunter sweep ${OURS_FAST_ARGS.join(' ')}\` (rate 0 = as fast as possible; one retry, of the silent addresses only).`,
+    ...(all.length
+      ? [
+          `- wall = fork to exit of the tool inside the lab namespace (process start-up included); CPU = user+sys from wait4(); ` +
+            `packets = tx_packets of the scanner interface; peak RSS = ru_maxrss.`,
+          `- ours-fast = \`ghost-hunter sweep ${OURS_FAST_ARGS.join(' ')}\` (rate 0 = as fast as possible; one retry, of the silent addresses only).`,
+        ]
+      : []),
+    `- Cases: ${[...selected].join(', ')}. Total bench time ${((performance.now() - began) / 1000).toFixed(0)} s.`,
     '',
-    ...targetLines(all, metrics, page),
+    ...(all.length || metrics || page ? targetLines(all, metrics, page) : []),
     ...all.flatMap(([c, sums]) => caseTable(c, sums)),
     ...(metrics ? metricsLines(metrics) : []),
     ...(page ? pageLines(page) : []),
+    ...(authFlood ? authFloodLines(authFlood) : []),
     ...(all.length ? perThousandTable(all) : []),
     ...(profile16 ? profileLines(all.find(([c]) => c.id === '16')?.[1] ?? [], profile16) : []),
   ].join('\n');
@@ -791,7 +806,7 @@ async function main(): Promise<void> {
       );
     }
     appendFileSync(RESULTS, section + '\n');
-    writeFileSync(join(REPO, 'bench/last-run.json'), JSON.stringify({ date, cases: all.map(([c, s]) => ({ case: c.id, summaries: s.map(({ variant, runs, ...rest }) => ({ id: variant.id, ...rest, runs: runs.map(({ stdout, ...r }) => r) })) })), metrics, page }, null, 1));
+    writeFileSync(join(REPO, 'bench/last-run.json'), JSON.stringify({ date, cases: all.map(([c, s]) => ({ case: c.id, summaries: s.map(({ variant, runs, ...rest }) => ({ id: variant.id, ...rest, runs: runs.map(({ stdout, ...r }) => r) })) })), metrics, page, authFlood }, null, 1));
     log(`\nappended to ${RESULTS}`);
   }
 }

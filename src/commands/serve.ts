@@ -1,12 +1,13 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { buildRegistry } from '../collectors/index.js';
 import { buildApp } from '../http/app.js';
 import { livePage } from '../http/page.js';
 import { deviceViews, eventViews } from '../http/views.js';
-import { BasicAuth, loadWebConfig, type WebConfig } from '../http/web-config.js';
+import { BasicAuth } from '../http/basic-auth.js';
+import { applyTls, checkTlsReload, createServer, listen as listenOn, ListenError } from '../http/servers.js';
+import { loadWebConfig, type WebConfig } from '../http/web-config.js';
 import { Logger, type LogFormat, type LogLevel } from '../log.js';
 import { Monitor } from '../monitor/monitor.js';
 import { StoreError } from '../store/store.js';
@@ -25,6 +26,7 @@ Prometheus exporter for LAN presence: scheduled ARP sweeps, device inventory, an
   --web.listen-address=ADDR      address to listen on, repeatable (default ${DEFAULT_LISTEN_ADDRESS})
   --web.telemetry-path=PATH      path of the metrics endpoint (default /metrics)
   --web.config.file=FILE         TLS and basic-auth configuration (exporter-toolkit format)
+  --web.enable-lifecycle         serve POST /-/reload and /-/sweep (off by default; SIGHUP always reloads)
   --web.disable-exporter-metrics exclude process_* and nodejs_* metrics
   --log.level=LEVEL              debug, info, warn or error (default info)
   --log.format=FORMAT            logfmt or json (default logfmt)
@@ -56,6 +58,7 @@ export async function runServe(argv: string[]): Promise<number> {
         'web.listen-address': { type: 'string', multiple: true },
         'web.telemetry-path': { type: 'string', default: '/metrics' },
         'web.config.file': { type: 'string' },
+        'web.enable-lifecycle': { type: 'boolean' },
         'web.disable-exporter-metrics': { type: 'boolean' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'logfmt' },
@@ -82,7 +85,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (format !== 'logfmt' && format !== 'json') throw new UsageError(`--log.format must be logfmt or json, got "${format}"`);
   const telemetryPath = values['web.telemetry-path']!;
   if (!telemetryPath.startsWith('/')) throw new UsageError('--web.telemetry-path must start with "/"');
-  const listen = (values['web.listen-address']?.length ? values['web.listen-address'] : [DEFAULT_LISTEN_ADDRESS]).map(parseListenAddress);
+  const listenAddresses = (values['web.listen-address']?.length ? values['web.listen-address'] : [DEFAULT_LISTEN_ADDRESS]).map(parseListenAddress);
   const log = new Logger(level, format);
 
   const configFile = values['config.file'];
@@ -113,57 +116,65 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const registry = buildRegistry(monitor, { processMetrics: !values['web.disable-exporter-metrics'] });
+  const auth = new BasicAuth(webConfig?.users ?? new Map());
+  const registry = buildRegistry(monitor, { processMetrics: !values['web.disable-exporter-metrics'], auth });
   telemetry.exportRegistry(registry);
-  let auth = webConfig && webConfig.users.size ? new BasicAuth(webConfig.users) : null;
   const page = livePage(monitor, telemetryPath);
+  const servers: Server[] = [];
   const app = buildApp({
     registry,
     telemetryPath,
-    auth: () => auth,
+    auth: () => (auth.enabled ? auth : null),
     headers: () => webConfig?.headers ?? {},
+    lifecycle: values['web.enable-lifecycle'] ?? false,
     ready: () => monitor.ready(),
     devices: () => deviceViews(monitor),
-    events: (limit) => eventViews(monitor.recentEvents(limit)),
+    events: (limit) => {
+      const r = monitor.eventLog(limit);
+      return { events: eventViews(r.events), ...(r.warning ? { warning: r.warning } : {}) };
+    },
     reload: () => reload(),
-    triggerSweep: (iface) => monitor.triggerSweep(iface),
+    requestSweep: (iface) => monitor.requestSweep(iface),
     page: page.deps,
   });
 
+  /** The config and the web config together: both are checked before either changes. */
   async function reload(): Promise<{ ok: boolean; error?: string }> {
-    const result = await monitor.reloadConfig();
-    if (!result.ok || !webConfigFile) return result;
-    try {
-      webConfig = loadWebConfig(webConfigFile);
-      auth = webConfig.users.size ? new BasicAuth(webConfig.users) : null;
-      return result;
-    } catch (err) {
-      log.error('web config reload failed; keeping the running one', { err: (err as Error).message });
-      return { ok: false, error: (err as Error).message };
+    const checked: { web?: WebConfig } = {};
+    const result = await monitor.reloadConfig(() => {
+      if (!webConfigFile) return;
+      const next = loadWebConfig(webConfigFile);
+      const refusal = checkTlsReload(webConfig?.tls, next.tls);
+      if (refusal) throw new Error(`${webConfigFile}: ${refusal}; keeping the running TLS settings`);
+      checked.web = next;
+    });
+    if (result.ok && checked.web) {
+      webConfig = checked.web;
+      auth.setUsers(checked.web.users);
+      applyTls(servers, checked.web.tls);
     }
+    return result;
+  }
+
+  // Bind first: a port in use ends the start-up with one line before a single packet is sent.
+  const tls = webConfig?.tls;
+  try {
+    for (const { host, port } of listenAddresses) {
+      const server = createServer(tls, app.callback());
+      await listenOn(server, host, port);
+      servers.push(server);
+      log.info('listening', { address: `${host ?? ''}:${port}`, tls: !!tls, basic_auth: auth.enabled, lifecycle: values['web.enable-lifecycle'] ?? false, telemetry_path: telemetryPath });
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    page.close();
+    await monitor.stop();
+    await telemetry.shutdown();
+    if (err instanceof ListenError) return fail(err);
+    throw err;
   }
 
   monitor.start();
-
-  const servers: Server[] = [];
-  const tls = webConfig?.tls;
-  for (const { host, port } of listen) {
-    const handler = app.callback();
-    const server = tls
-      ? createHttpsServer({ connectionsCheckingInterval: 1_000, cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }, handler)
-      : createHttpServer({ connectionsCheckingInterval: 1_000 }, handler);
-    // Slow or oversized clients must not tie up the process that sweeps. Node checks the header and
-    // request timeouts only every connectionsCheckingInterval (default 30 s); check every second.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    server.maxHeadersCount = 100;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    servers.push(server);
-    log.info('listening', { address: `${host ?? ''}:${port}`, tls: !!tls, basic_auth: !!auth, telemetry_path: telemetryPath });
-  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

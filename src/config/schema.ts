@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { parseTarget, rangeSize } from '../net/targets.js';
+import { mergeTargets, parseTarget, rangeSize } from '../net/targets.js';
 import { ipv4ToInt } from '../net/ipv4.js';
 import { normalizeMac } from '../net/mac.js';
 
-const duration = (min = 0) =>
+/** setTimeout fires after 1 ms for longer delays: a duration used as a timer must stay below this. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const duration = (min = 0, opts: { timer?: boolean } = {}) =>
   z.string().transform((text, ctx) => {
     try {
       const ms = parseDuration(text);
       if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${min} ms, got "${text}"` });
+      if (opts.timer && ms > MAX_TIMER_MS) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is longer than the longest timer Node.js can set (${MAX_TIMER_MS} ms, about 24.8 days)` });
+      }
       return ms;
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
@@ -47,12 +53,12 @@ const interfaceSchema = z.strictObject({
 });
 
 const scanSchema = z.strictObject({
-  interval: duration(1000).default(parseDuration('5m')),
+  interval: duration(1000, { timer: true }).default(parseDuration('5m')),
   /** Random spread of each interval, as a fraction of it, so many exporters do not sweep in step. */
   jitter: z.number().min(0).max(0.5).default(0.1),
   rate: z.number().int().min(0).default(400),
   retries: z.number().int().min(0).max(10).default(2),
-  timeout: duration(1).default(500),
+  timeout: duration(1, { timer: true }).default(500),
   adaptive_timeout: z.boolean().default(true),
   max_addresses: z.number().int().min(1).default(65_536),
   passive: z.boolean().default(true),
@@ -119,23 +125,32 @@ export const configSchema = z
     cfg.interfaces.forEach((iface, i) => {
       if (names.has(iface.name)) ctx.addIssue({ code: 'custom', path: ['interfaces', i, 'name'], message: `interface "${iface.name}" is listed twice` });
       names.add(iface.name);
-      // Each target is swept on its own and refused at run time when it exceeds scan.max_addresses;
-      // say so now (at start-up or reload) instead of loading a config whose every sweep fails.
-      iface.cidrs?.forEach((spec, j) => {
-        let size: number;
-        try {
-          size = rangeSize(parseTarget(spec));
-        } catch {
-          return; // already reported by the target schema
-        }
-        if (size > cfg.scan.max_addresses) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['interfaces', i, 'cidrs', j],
-            message: `"${spec}" has ${size} addresses, more than scan.max_addresses (${cfg.scan.max_addresses}); use a smaller subnet or raise scan.max_addresses`,
-          });
-        }
-      });
+      // scan.max_addresses bounds one sweep of the interface: all its targets, overlaps counted once.
+      // Say so now (at start-up or reload) instead of loading a config whose every sweep fails.
+      let ranges;
+      try {
+        ranges = (iface.cidrs ?? []).map(parseTarget);
+      } catch {
+        return; // already reported by the target schema
+      }
+      const oversized = ranges.findIndex((r) => rangeSize(r) > cfg.scan.max_addresses);
+      if (oversized >= 0) {
+        const spec = iface.cidrs![oversized];
+        ctx.addIssue({
+          code: 'custom',
+          path: ['interfaces', i, 'cidrs', oversized],
+          message: `"${spec}" has ${rangeSize(ranges[oversized])} addresses, more than scan.max_addresses (${cfg.scan.max_addresses}); use a smaller subnet or raise scan.max_addresses`,
+        });
+        return;
+      }
+      const total = mergeTargets(ranges).reduce((n, r) => n + rangeSize(r), 0);
+      if (total > cfg.scan.max_addresses) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['interfaces', i, 'cidrs'],
+          message: `one sweep of "${iface.name}" covers ${total} addresses, more than scan.max_addresses (${cfg.scan.max_addresses}); sweep fewer addresses or raise scan.max_addresses`,
+        });
+      }
     });
   }, {
     // Cross-field checks read values the field schemas have vetted: run them on an otherwise

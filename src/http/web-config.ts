@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../config/load.js';
@@ -26,6 +26,9 @@ const schema = z.strictObject({
   http_server_config: z.strictObject({ http2: z.boolean().optional(), headers: z.record(z.string(), z.string()).optional() }).optional(),
   basic_auth_users: z.record(z.string(), z.string()).optional(),
 });
+
+/** A whole bcrypt hash: version, cost 04-31, 22 characters of salt and 31 of hash. A truncated one would refuse every password. */
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
 export interface WebConfig {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; minVersion: string; maxVersion?: string; requestCert: boolean; rejectUnauthorized: boolean };
@@ -59,7 +62,9 @@ export function loadWebConfig(file: string): WebConfig {
   };
   const users = new Map(Object.entries(cfg.basic_auth_users ?? {}));
   for (const [user, hash] of users) {
-    if (!/^\$2[aby]\$\d\d\$/.test(hash)) throw new ConfigError(`${file}: basic_auth_users.${user}: must be a bcrypt hash (e.g. from \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`);
+    if (!BCRYPT_HASH.test(hash)) {
+      throw new ConfigError(`${file}: basic_auth_users.${user}: must be a whole bcrypt hash: "$2y$", the cost, "$" and 53 characters (e.g. from \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`);
+    }
   }
   const t = cfg.tls_server_config;
   const clientAuth = t?.client_auth_type ?? 'NoClientCert';
@@ -68,69 +73,50 @@ export function loadWebConfig(file: string): WebConfig {
   if (clientAuth === 'VerifyClientCertIfGiven') {
     throw new ConfigError(`${file}: tls_server_config.client_auth_type: VerifyClientCertIfGiven is not supported; use RequireAndVerifyClientCert`);
   }
-  return {
-    headers: cfg.http_server_config?.headers ?? {},
-    users,
-    tls: t && {
-      cert: read(t.cert_file, 'cert_file'),
-      key: read(t.key_file, 'key_file'),
-      ca: t.client_ca_file ? read(t.client_ca_file, 'client_ca_file') : undefined,
-      minVersion: TLS_VERSIONS[t.min_version],
-      maxVersion: t.max_version ? TLS_VERSIONS[t.max_version] : undefined,
-      requestCert: clientAuth !== 'NoClientCert',
-      rejectUnauthorized: clientAuth === 'RequireAndVerifyClientCert' || clientAuth === 'RequireAnyClientCert',
-    },
+  const tls = t && {
+    cert: read(t.cert_file, 'cert_file'),
+    key: read(t.key_file, 'key_file'),
+    ca: t.client_ca_file ? read(t.client_ca_file, 'client_ca_file') : undefined,
+    minVersion: TLS_VERSIONS[t.min_version],
+    maxVersion: t.max_version ? TLS_VERSIONS[t.max_version] : undefined,
+    requestCert: clientAuth !== 'NoClientCert',
+    rejectUnauthorized: clientAuth === 'RequireAndVerifyClientCert' || clientAuth === 'RequireAnyClientCert',
   };
+  if (t && tls) checkTlsFiles(file, t, tls);
+  return { headers: cfg.http_server_config?.headers ?? {}, users, tls };
 }
 
 /**
- * Basic-auth check with bcrypt. Unknown users are compared against a dummy hash so that
- * a wrong user name costs as much as a wrong password; successful checks are cached by a
- * hash of the credentials, so a scrape every few seconds does not pay bcrypt each time.
+ * What the TLS server would only find out at start-up (or never, on a reload): the certificate and
+ * key parse, belong together, and make a secure context. Errors name the file at fault.
  */
-export class BasicAuth {
-  private readonly cache = new Map<string, string>();
-  private static readonly DUMMY = bcrypt.hashSync('ghost-hunter-dummy', 10);
-
-  /** Compared against for unknown users: the costliest configured hash, so that a wrong user
-   * name takes as long as a wrong password (a fixed cost-10 dummy would reveal which names exist
-   * whenever the real hashes use another cost). Its result is never trusted for an unknown user. */
-  private readonly decoy: string;
-
-  constructor(private readonly users: Map<string, string>) {
-    let decoy = BasicAuth.DUMMY;
-    let rounds = -1;
-    for (const hash of users.values()) {
-      try {
-        const r = bcrypt.getRounds(hash);
-        if (r > rounds) [decoy, rounds] = [hash, r];
-      } catch {
-        // not a bcrypt hash (loadWebConfig refuses those); keep the dummy
-      }
-    }
-    this.decoy = decoy;
+function checkTlsFiles(file: string, t: { cert_file: string; key_file: string; client_ca_file?: string }, tls: NonNullable<WebConfig['tls']>): void {
+  const reason = (err: unknown) => ((err as Error).message || String(err)).split('\n')[0];
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(tls.cert);
+  } catch (err) {
+    throw new ConfigError(`${file}: tls_server_config.cert_file: ${t.cert_file} is not a PEM certificate (${reason(err)})`);
   }
-
-  get enabled(): boolean {
-    return this.users.size > 0;
+  let key;
+  try {
+    key = createPrivateKey(tls.key);
+  } catch (err) {
+    throw new ConfigError(`${file}: tls_server_config.key_file: ${t.key_file} is not a PEM private key (${reason(err)})`);
   }
-
-  async check(header: string | undefined): Promise<boolean> {
-    if (!header?.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const key = createHash('sha256').update(decoded).digest('hex');
-    const cached = this.cache.get(user);
-    if (cached && timingSafeEqual(Buffer.from(cached), Buffer.from(key))) return true;
-    const hash = this.users.get(user);
-    const ok = await bcrypt.compare(password, hash ?? this.decoy);
-    if (ok && hash) {
-      this.cache.set(user, key);
-      return true;
+  if (!cert.checkPrivateKey(key)) {
+    throw new ConfigError(`${file}: tls_server_config.key_file: ${t.key_file} is not the key of the certificate in ${t.cert_file}`);
+  }
+  if (tls.ca) {
+    try {
+      new X509Certificate(tls.ca);
+    } catch (err) {
+      throw new ConfigError(`${file}: tls_server_config.client_ca_file: ${t.client_ca_file} is not a PEM certificate (${reason(err)})`);
     }
-    return false;
+  }
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: tls.minVersion as 'TLSv1.2', maxVersion: tls.maxVersion as 'TLSv1.3' | undefined });
+  } catch (err) {
+    throw new ConfigError(`${file}: tls_server_config: ${reason(err)}`);
   }
 }

@@ -2,12 +2,14 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { knownDevicesByMac, loadConfigFile } from '../config/load.js';
 import type { Config, InterfaceConfig, KnownDeviceConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { detectInterfaces } from '../net/interfaces.js';
-import { Store, type StoredEvent } from '../store/store.js';
+import { describeInterface, detectInterfaces } from '../net/interfaces.js';
+import { planSweep } from '../net/targets.js';
+import { Store, type StoredDevice, type StoredEvent } from '../store/store.js';
 import { AnomalySupervisor } from './anomaly-supervisor.js';
 import { LiveFeed } from './live-feed.js';
 import { Persister } from './persister.js';
 import type { AnomalyReadout, MonitorReadout } from './readout.js';
+import type { RunRequest } from './scheduler.js';
 import { SegmentMonitor } from './segment-monitor.js';
 
 const tracer = trace.getTracer('ghost-hunter');
@@ -45,7 +47,7 @@ export class Monitor implements MonitorReadout {
     private readonly log: Logger,
   ) {
     this.db = new Store(cfg.storage.path);
-    this.persister = new Persister(this.db, log);
+    this.persister = new Persister(this.db, log, () => this.memoryState());
     this.anomalies = new AnomalySupervisor(this.db, log);
     this.anomalies.onResult = (iface, r) => {
       this.persister.enqueue({ scores: [{ interface: iface, tsMs: r.tsSeconds * 1000, score: r.score, threshold: r.threshold, anomalous: r.anomalous }] });
@@ -99,45 +101,59 @@ export class Monitor implements MonitorReadout {
     this.segmentMap.set(segment.name, segment);
   }
 
-  /** Re-reads the config; a bad file is rejected and the running configuration stays. */
-  async reloadConfig(): Promise<{ ok: boolean; error?: string }> {
+  /**
+   * Re-reads the config. Everything is checked before anything changes (the file, every interface
+   * and its targets, new capture sessions opened, and `check`, e.g. the web config): a rejected
+   * reload leaves the running configuration exactly as it was. Reloads never overlap.
+   */
+  reloadConfig(check?: () => void): Promise<{ ok: boolean; error?: string }> {
+    const run = this.reloading.then(() => this.reloadNow(check));
+    this.reloading = run.then(() => undefined);
+    return run;
+  }
+  private reloading: Promise<void> = Promise.resolve();
+
+  private async reloadNow(check?: () => void): Promise<{ ok: boolean; error?: string }> {
     return tracer.startActiveSpan('ghosthunter.reload', async (span) => {
+      const opened: SegmentMonitor[] = [];
       try {
         const next = loadConfigFile(this.configFile);
         if (next.storage.path !== this.cfg.storage.path) throw new Error('storage.path cannot change on reload; restart the exporter');
-        const interfaces = resolveInterfaces(next, this.log);
-        const wanted = new Map(interfaces.map((i) => [i.name, i]));
-        for (const [name, segment] of this.segmentMap) {
-          if (!wanted.has(name)) {
-            await segment.stop();
-            this.segmentMap.delete(name);
-            this.anomalies.detach(name);
-          }
+        check?.();
+        const wanted = new Map(resolveInterfaces(next, this.log).map((i) => [i.name, i]));
+        for (const ic of wanted.values()) {
+          const info = describeInterface(ic.name);
+          planSweep(ic.cidrs?.length ? ic.cidrs : info.addresses.map((a) => a.cidr), { maxAddresses: next.scan.max_addresses, exclude: ic.exclude });
         }
-        const prev = this.cfg;
-        this.cfg = next;
+        const devices = this.db.loadDevices();
         for (const [name, ic] of wanted) {
-          const existing = this.segmentMap.get(name);
-          if (existing) {
-            existing.reconfigure(ic, next);
-            this.anomalies.setKnown(name, next.known_devices);
-            continue;
-          }
-          try {
-            const segment = new SegmentMonitor(ic, next, this.persister, this.log, this.db.loadDevices().filter((d) => d.interface === name), null);
-            segment.open();
-            this.attach(segment);
-            segment.start();
-          } catch (err) {
-            this.cfg = prev;
-            throw err;
-          }
+          if (this.segmentMap.has(name)) continue;
+          const segment = new SegmentMonitor(ic, next, this.persister, this.log, devices.filter((d) => d.interface === name), null);
+          opened.push(segment);
+          segment.open();
+        }
+        // Nothing above changed the running exporter; from here on nothing can fail.
+        for (const [name, segment] of this.segmentMap) {
+          if (wanted.has(name)) continue;
+          await segment.stop();
+          this.segmentMap.delete(name);
+          this.anomalies.detach(name);
+        }
+        this.cfg = next;
+        for (const [name, segment] of this.segmentMap) {
+          segment.reconfigure(wanted.get(name)!, next);
+          this.anomalies.setKnown(name, next.known_devices);
+        }
+        for (const segment of opened) {
+          this.attach(segment);
+          segment.start();
         }
         this.reloadState = { successful: true, lastSuccessMs: Date.now() };
         this.live.publish({ type: 'reset' });
         this.log.info('configuration reloaded', { file: this.configFile ?? '(defaults)' });
         return { ok: true };
       } catch (err) {
+        for (const segment of opened) await segment.stop();
         const error = (err as Error).message;
         this.reloadState = { ...this.reloadState, successful: false };
         span.recordException(err as Error);
@@ -150,17 +166,49 @@ export class Monitor implements MonitorReadout {
     });
   }
 
-  async triggerSweep(iface?: string): Promise<{ ok: boolean; error?: string }> {
-    const targets = iface ? [this.segmentMap.get(iface)].filter((s): s is SegmentMonitor => !!s) : this.segments();
-    if (!targets.length) return { ok: false, error: `unknown interface "${iface}"` };
-    await Promise.all(targets.map((s) => s.triggerSweep()));
-    return { ok: true };
+  /** POST /-/sweep: asks for a sweep of one interface (or all) and answers at once; see Scheduler.request. */
+  requestSweep(iface?: string): { ok: true; sweeps: ({ interface: string } & RunRequest)[] } | { ok: false; error: string } {
+    const targets = iface === undefined ? this.segments() : [this.segmentMap.get(iface)].filter((s): s is SegmentMonitor => !!s);
+    if (!targets.length) return { ok: false, error: iface === undefined ? 'no interface is being swept' : `unknown interface "${iface}"` };
+    return { ok: true, sweeps: targets.map((s) => ({ interface: s.name, ...s.requestSweep() })) };
   }
 
-  /** The event log, newest first (what is still queued for the store included). */
+  /** The event log, newest first (what is still queued for the store included); see eventLog(). */
   recentEvents(limit: number): StoredEvent[] {
-    this.persister.flush();
-    return this.db.recentEvents(limit);
+    return this.eventLog(limit).events;
+  }
+
+  /**
+   * The event log, newest first, with what is still queued for the store. When the store cannot be
+   * read (a full or failed disk), the events held in memory, and a warning saying so.
+   */
+  eventLog(limit: number): { events: StoredEvent[]; warning?: string } {
+    // No flush here: reading the log must not make clients able to force writes.
+    const pending = this.persister.pendingEvents();
+    try {
+      const events = [...pending, ...this.db.recentEvents(limit)].slice(0, limit);
+      this.eventsReadError = null;
+      if (this.persister.writable) return { events };
+      return { events, warning: `cannot write the state store (${this.persister.lastError}); the ${pending.length} newest events are held in memory only` };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.eventsReadError) {
+        this.log.error('cannot read events from the state store; serving the events held in memory', { file: this.db.file, err: message });
+      }
+      this.eventsReadError = message;
+      const events = this.persister.recentEvents(limit);
+      return { events, warning: `cannot read the state store (${message}); showing the ${events.length} most recent events held in memory` };
+    }
+  }
+  private eventsReadError: string | null = null;
+
+  /** Everything the store should hold about devices and gateways, from memory (to refill a recreated store). */
+  private memoryState(): { devices: StoredDevice[]; gateways: { interface: string; ip: string; mac: string }[] } {
+    const segments = this.segments();
+    return {
+      devices: segments.flatMap((s) => [...s.inventory.devices.values()].map((d) => ({ ...d, ips: [...d.ips] }))),
+      gateways: segments.flatMap((s) => (s.inventory.gatewayIp && s.inventory.gatewayMac ? [{ interface: s.name, ip: s.inventory.gatewayIp, mac: s.inventory.gatewayMac }] : [])),
+    };
   }
 
   /** The exporter's own history for the live page (what is still queued for the store included). */

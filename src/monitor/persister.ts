@@ -1,9 +1,14 @@
-import type { PendingWrite, Store } from '../store/store.js';
+import { StoreError, type PendingWrite, type Store, type StoredEvent } from '../store/store.js';
 import type { Logger } from '../log.js';
 
 const MAX_PENDING_EVENTS = 50_000;
 const MAX_PENDING_SWEEPS = 5_000;
 const MAX_PENDING_SCORES = 5_000;
+/** Recent events kept in memory: what /api/events serves when the store cannot be read, and what a recreated store gets back. */
+const RECENT_EVENTS = 10_000;
+
+/** The full state the monitor holds in memory, to write into a store recreated after a deletion. */
+export type MemoryState = () => Pick<PendingWrite, 'devices' | 'gateways'>;
 
 const deviceKey = (d: { interface: string; mac: string }): string => `${d.interface}|${d.mac}`;
 
@@ -12,7 +17,8 @@ const deviceKey = (d: { interface: string; mac: string }): string => `${d.interf
  * the queue is kept (bounded) and retried on the next flush, so a transient failure loses
  * nothing and a long one loses only the oldest history, never the inventory. Removals are
  * queued only for devices the store holds, so a MAC flood during an outage (each new MAC
- * evicting another) cannot grow the queue beyond the store's own size.
+ * evicting another) cannot grow the queue beyond the store's own size. A store file deleted while
+ * running is noticed at the next flush, counted as an error, and recreated from memory.
  */
 export class Persister {
   private pending: Required<PendingWrite> = { devices: [], removed: [], events: [], sweeps: [], gateways: [], scores: [] };
@@ -22,12 +28,25 @@ export class Persister {
 
   /** interface|mac of every device row in the store */
   private readonly stored: Set<string>;
+  /** The last RECENT_EVENTS events enqueued, oldest first (trimmed in batches). */
+  private recent: StoredEvent[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    private readonly memory: MemoryState = () => ({ devices: [], gateways: [] }),
   ) {
     this.stored = new Set(store.deviceKeys().map(deviceKey));
+  }
+
+  /** The most recent events, newest first, from memory (whether or not they reached the store). */
+  recentEvents(limit: number): StoredEvent[] {
+    return this.recent.slice(-limit).reverse();
+  }
+
+  /** Events not yet written, newest first. */
+  pendingEvents(): StoredEvent[] {
+    return [...this.pending.events].reverse();
   }
 
   enqueue(w: Partial<PendingWrite>): void {
@@ -51,7 +70,11 @@ export class Persister {
       const back = new Set(w.devices.map(deviceKey));
       p.removed = p.removed.filter((r) => !back.has(deviceKey(r)));
     }
-    if (w.events) p.events.push(...w.events);
+    if (w.events?.length) {
+      p.events.push(...w.events);
+      this.recent.push(...w.events);
+      if (this.recent.length > 2 * RECENT_EVENTS) this.recent = this.recent.slice(-RECENT_EVENTS);
+    }
     if (w.sweeps) p.sweeps.push(...w.sweeps);
     if (w.scores) p.scores.push(...w.scores);
     if (w.gateways?.length) {
@@ -69,9 +92,10 @@ export class Persister {
     const p = this.pending;
     if (!p.devices.length && !p.removed.length && !p.events.length && !p.sweeps.length && !p.gateways.length && !p.scores.length) return true;
     try {
-      this.store.write(p);
-      for (const d of p.devices) this.stored.add(deviceKey(d));
-      for (const r of p.removed) this.stored.delete(deviceKey(r));
+      this.followFile();
+      this.store.write(this.pending);
+      for (const d of this.pending.devices) this.stored.add(deviceKey(d));
+      for (const r of this.pending.removed) this.stored.delete(deviceKey(r));
       this.pending = { devices: [], removed: [], events: [], sweeps: [], gateways: [], scores: [] };
       if (!this.writable) this.log.info('state store is writable again', { file: this.store.file });
       this.writable = true;
@@ -89,5 +113,29 @@ export class Persister {
       this.lastError = message;
       return false;
     }
+  }
+
+  /**
+   * The store file deleted under us would swallow every write (SQLite writes on into the unlinked
+   * inode): make a new one and queue the whole state held in memory for it. A file replaced by
+   * another is opened only if it is a Ghost Hunter store (then it gets the state too).
+   */
+  private followFile(): void {
+    const state = this.store.checkFile();
+    if (state === 'ok') return;
+    if (state === 'unreachable') {
+      this.store.letGo();
+      throw new StoreError(`${this.store.file} is gone with the file system it was on; not creating an empty store in its place`);
+    }
+    if (state === 'deleted') this.store.recreate();
+    else this.store.reopen(); // throws for a file that is not ours: the flush fails and keeps everything
+    this.errors++;
+    this.log.error(`state store was ${state} while running; ${state === 'deleted' ? 'recreating it' : 'writing to the new file'} from the state in memory`, { file: this.store.file });
+    this.stored.clear();
+    for (const key of this.store.deviceKeys().map(deviceKey)) this.stored.add(key);
+    const { devices, gateways } = this.memory();
+    this.pending = { devices: [], removed: [], events: [], sweeps: this.pending.sweeps, gateways: [], scores: this.pending.scores };
+    this.enqueue({ devices, gateways });
+    this.pending.events = this.recent.slice(-RECENT_EVENTS); // the unwritten events are among the recent ones
   }
 }

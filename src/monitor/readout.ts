@@ -31,6 +31,8 @@ export interface SegmentReadout {
   readonly stats: SegmentStats;
   /** Inventory events raised so far, by kind (every kind present, zeros included). */
   readonly events: ReadonlyMap<EventKind, number>;
+  /** Of those, the ones not logged or stored one by one (rate-limited per device and kind). */
+  readonly eventsSuppressed: ReadonlyMap<string, number>;
   readonly inventory: InventoryReadout;
   capture(): CaptureTotals;
 }

@@ -12,9 +12,10 @@ import { defaultGateway, describeInterface, type InterfaceInfo } from '../net/in
 import { parseTarget, type TargetRange } from '../net/targets.js';
 import type { StoredDevice } from '../store/store.js';
 import type { LiveFeed } from './live-feed.js';
+import { EventLimiter } from './event-limiter.js';
 import type { Persister } from './persister.js';
 import type { CaptureTotals, SegmentReadout } from './readout.js';
-import { Scheduler } from './scheduler.js';
+import { REQUESTED_SWEEP_GAP_MS, Scheduler, type RunRequest } from './scheduler.js';
 import { runSweepCycle, type SweepCycleResult } from './sweep-cycle.js';
 import { SweepStats } from './sweep-stats.js';
 
@@ -29,6 +30,8 @@ export class SegmentMonitor implements SegmentReadout {
   readonly inventory: Inventory;
   readonly stats = new SweepStats();
   readonly events = new Map<EventKind, number>(EVENT_KINDS.map((k) => [k, 0]));
+  /** Every event is counted above; what is logged and stored is rate-limited per device and kind. */
+  private readonly limiter = new EventLimiter();
   /** Counters of closed capture sessions, so totals survive a re-open. */
   private closedCapture = { frames: 0, dropped: 0, bogus: new Map<string, number>() };
   private channel: ArpChannel | null = null;
@@ -58,6 +61,11 @@ export class SegmentMonitor implements SegmentReadout {
 
   get name(): string {
     return this.ifaceCfg.name;
+  }
+
+  /** Events counted but not logged or stored one by one (see EventLimiter), by kind. */
+  get eventsSuppressed(): ReadonlyMap<string, number> {
+    return this.limiter.suppressed;
   }
 
   private inventoryOptions(): InventoryOptions {
@@ -142,8 +150,8 @@ export class SegmentMonitor implements SegmentReadout {
     this.flushTimer.unref();
   }
 
-  triggerSweep(): Promise<void> {
-    return this.scheduler.trigger();
+  requestSweep(): RunRequest {
+    return this.scheduler.request(REQUESTED_SWEEP_GAP_MS);
   }
 
   reconfigure(ifaceCfg: InterfaceConfig, cfg: Config): void {
@@ -158,24 +166,31 @@ export class SegmentMonitor implements SegmentReadout {
     this.stopping.abort(new Error('shutting down'));
     await this.scheduler.stop();
     if (this.flushTimer) clearInterval(this.flushTimer);
+    this.logAndQueue(this.limiter.drain());
     this.persistPassive();
     this.closeChannel();
   }
 
-  /** Counts and logs events and queues them for the store. */
+  /**
+   * Where every event is recorded: each is counted, and logged and queued for the store within
+   * the per-device, per-kind limits (a flood of one device's events becomes a summary).
+   */
   private record(events: DeviceEvent[]): void {
-    for (const e of events) {
-      this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
-      this.log.info('event', { event: e.kind, interface: e.interface, mac: e.mac ?? undefined, ip: e.ip ?? undefined, ...e.detail });
-    }
+    for (const e of events) this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
+    this.logAndQueue(this.limiter.admit(events, Date.now()));
+  }
+
+  private logAndQueue(events: DeviceEvent[]): void {
+    for (const e of events) this.log.info('event', { event: e.kind, interface: e.interface, mac: e.mac ?? undefined, ip: e.ip ?? undefined, ...e.detail });
     if (events.length) {
       this.persister.enqueue({ events });
       this.live?.publish({ type: 'events', interface: this.name, events });
     }
   }
 
-  /** What passive listening changed since the last write. */
+  /** What passive listening changed since the last write, and the summaries of event floods that have ended. */
   private persistPassive(): void {
+    this.logAndQueue(this.limiter.due(Date.now()));
     this.persister.enqueue(this.inventoryChanges());
     this.persister.flush();
   }

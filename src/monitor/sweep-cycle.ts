@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { DeviceEvent, Inventory } from '../inventory/inventory.js';
 import { ipv4ToInt } from '../net/ipv4.js';
 import type { InterfaceInfo } from '../net/interfaces.js';
-import { expandTargets } from '../net/targets.js';
+import { planSweep } from '../net/targets.js';
 import { sweep, type DeviceReply, type SweepResult } from '../sweep/sweeper.js';
 import type { SweepTotals } from './sweep-stats.js';
 
@@ -19,7 +19,7 @@ export interface SweepCycleContext {
   /** The interface as described at the start of this sweep; `own` is the address requests come from. */
   info: InterfaceInfo;
   own: string;
-  /** CIDRs or ranges to sweep, each on its own (one span each). */
+  /** CIDRs or ranges to sweep, each on its own (one span each); overlaps are asked once. */
   specs: readonly string[];
   scan: Config['scan'];
   exclude: readonly string[];
@@ -63,10 +63,12 @@ export async function runSweepCycle(ctx: SweepCycleContext): Promise<SweepCycleR
 async function sweepSubnets(ctx: SweepCycleContext, admitted: DeviceEvent[]): Promise<SweepResult[]> {
   const results: SweepResult[] = [];
   const { info, scan } = ctx;
-  for (const spec of ctx.specs) {
+  // Overlapping specs must not ask (and hear) an address twice: the same MAC answering twice for
+  // one IP would look like two claims on it. max_addresses bounds the sweep as a whole.
+  const plan = planSweep(ctx.specs, { maxAddresses: scan.max_addresses, exclude: ctx.exclude });
+  for (const { spec, targets } of plan) {
     await tracer.startActiveSpan('ghosthunter.sweep.subnet', { attributes: { 'ghosthunter.interface': info.name, 'ghosthunter.subnet': spec } }, async (span) => {
       try {
-        const targets = expandTargets([spec], { maxAddresses: scan.max_addresses, exclude: ctx.exclude });
         const r = await sweep(ctx.channel, { name: info.name, mac: info.mac, ip: ctx.own }, targets, {
           rate: scan.rate,
           retries: scan.retries,

@@ -55,6 +55,56 @@ export function rangeSize(r: TargetRange): number {
   return r.last - r.first + 1;
 }
 
+/** Sorted ranges with overlapping and adjacent ones joined: every address once. */
+export function mergeTargets(ranges: readonly TargetRange[]): TargetRange[] {
+  const merged: TargetRange[] = [];
+  for (const r of [...ranges].sort((a, b) => a.first - b.first)) {
+    const prev = merged[merged.length - 1];
+    if (prev && r.first <= prev.last + 1) prev.last = Math.max(prev.last, r.last);
+    else merged.push({ ...r });
+  }
+  return merged;
+}
+
+function excludedSet(exclude: readonly string[] | undefined): Set<number> {
+  return new Set(
+    (exclude ?? []).map((ip) => {
+      try {
+        return ipv4ToInt(ip.trim());
+      } catch {
+        throw new TargetError(`invalid exclusion "${ip}": not an IPv4 address`);
+      }
+    }),
+  );
+}
+
+function checkLimit(total: number, max: number, specs: readonly string[]): void {
+  if (total > max) {
+    throw new TargetError(
+      `sweep of ${total} addresses exceeds the safety limit of ${max} (${specs.join(', ')}); ` +
+        `raise it with --max-addresses / scan.max_addresses if you really mean it`,
+    );
+  }
+}
+
+/** The addresses of `ranges` (sorted, disjoint) minus `excluded`. */
+function addressesOf(ranges: readonly TargetRange[], excluded: Set<number>): Uint32Array {
+  const total = ranges.reduce((n, r) => n + rangeSize(r), 0);
+  const out = new Uint32Array(total);
+  // Filled through a signed view: addresses from 128.0.0.0 up are no small integers as unsigned
+  // numbers, and each would be a heap allocation while V8 still interprets this loop.
+  const signed = new Int32Array(out.buffer, out.byteOffset, total);
+  let n = 0;
+  for (const r of ranges) {
+    const first = r.first | 0;
+    for (let k = 0, size = rangeSize(r); k < size; k++) {
+      const ip = (first + k) | 0;
+      if (excluded.size === 0 || !excluded.has(ip >>> 0)) signed[n++] = ip;
+    }
+  }
+  return out.subarray(0, n);
+}
+
 /**
  * Expands target specs into a sorted, de-duplicated list of addresses, refusing sweeps
  * larger than `maxAddresses` before allocating anything.
@@ -63,43 +113,46 @@ export function expandTargets(
   specs: readonly string[],
   opts: { maxAddresses?: number; exclude?: readonly string[] } = {},
 ): Uint32Array {
-  const max = opts.maxAddresses ?? DEFAULT_MAX_ADDRESSES;
-  const ranges = specs.map(parseTarget).sort((a, b) => a.first - b.first);
-  const merged: TargetRange[] = [];
-  for (const r of ranges) {
-    const prev = merged[merged.length - 1];
-    if (prev && r.first <= prev.last + 1) prev.last = Math.max(prev.last, r.last);
-    else merged.push({ ...r });
-  }
-  const total = merged.reduce((n, r) => n + rangeSize(r), 0);
-  if (total > max) {
-    throw new TargetError(
-      `sweep of ${total} addresses exceeds the safety limit of ${max} (${specs.join(', ')}); ` +
-        `raise it with --max-addresses / scan.max_addresses if you really mean it`,
-    );
-  }
-  const excluded = new Set(
-    (opts.exclude ?? []).map((ip) => {
-      try {
-        return ipv4ToInt(ip.trim());
-      } catch {
-        throw new TargetError(`invalid exclusion "${ip}": not an IPv4 address`);
-      }
-    }),
+  const merged = mergeTargets(specs.map(parseTarget));
+  checkLimit(
+    merged.reduce((n, r) => n + rangeSize(r), 0),
+    opts.maxAddresses ?? DEFAULT_MAX_ADDRESSES,
+    specs,
   );
-  const out = new Uint32Array(total);
-  // Filled through a signed view: addresses from 128.0.0.0 up are no small integers as unsigned
-  // numbers, and each would be a heap allocation while V8 still interprets this loop.
-  const signed = new Int32Array(out.buffer, out.byteOffset, total);
-  let n = 0;
-  for (const r of merged) {
-    const first = r.first | 0;
-    for (let k = 0, size = rangeSize(r); k < size; k++) {
-      const ip = (first + k) | 0;
-      if (excluded.size === 0 || !excluded.has(ip >>> 0)) signed[n++] = ip;
+  return addressesOf(merged, excludedSet(opts.exclude));
+}
+
+/**
+ * One sweep of several specs: each spec's own addresses, minus those an earlier spec already
+ * covers, so overlapping specs never probe (and hear) an address twice. `maxAddresses` bounds
+ * the whole sweep, not each spec.
+ */
+export function planSweep(
+  specs: readonly string[],
+  opts: { maxAddresses?: number; exclude?: readonly string[] } = {},
+): { spec: string; targets: Uint32Array }[] {
+  const ranges = specs.map(parseTarget);
+  checkLimit(
+    mergeTargets(ranges).reduce((n, r) => n + rangeSize(r), 0),
+    opts.maxAddresses ?? DEFAULT_MAX_ADDRESSES,
+    specs,
+  );
+  const excluded = excludedSet(opts.exclude);
+  const covered: TargetRange[] = [];
+  return specs.map((spec, i) => {
+    // This spec's range with the earlier specs' ranges cut out.
+    let parts: TargetRange[] = [{ ...ranges[i] }];
+    for (const c of covered) {
+      parts = parts.flatMap((p) => {
+        if (c.last < p.first || c.first > p.last) return [p];
+        const left = c.first > p.first ? [{ first: p.first, last: c.first - 1 }] : [];
+        const right = c.last < p.last ? [{ first: c.last + 1, last: p.last }] : [];
+        return [...left, ...right];
+      });
     }
-  }
-  return out.subarray(0, n);
+    covered.push(ranges[i]);
+    return { spec, targets: addressesOf(parts, excluded) };
+  });
 }
 
 export function cidrOf(address: string, prefix: number): string {

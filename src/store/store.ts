@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** 'GHNT' — marks the file as ours so a foreign SQLite file is never silently reused. */
 const APPLICATION_ID = 0x47484e54;
@@ -113,6 +113,8 @@ CREATE TABLE anomaly_scores (interface TEXT NOT NULL, ts REAL NOT NULL, score RE
 export class Store {
   readonly file: string;
   private db: Database.Database;
+  /** Device and inode of the file this store opened: a deletion or replacement shows as a change. */
+  private identity: { dev: number; ino: number } | null = null;
 
   constructor(dir: string) {
     const absDir = resolve(dir);
@@ -122,39 +124,118 @@ export class Store {
     } catch (err) {
       throw new StoreError(`cannot create data directory ${absDir}: ${(err as Error).message}`);
     }
-    this.db = this.openDatabase(false);
+    if (!existsSync(this.file)) this.createFile();
+    this.db = this.openDatabase();
   }
 
   /**
-   * Opens and checks the file. `reopen`: the store was open before, so the file must still be
-   * there and still be ours — a vanished or replaced file is an error, never a fresh empty store.
+   * A new, empty store, built under a temporary name and renamed into place: an interrupted
+   * creation never leaves a half-made (e.g. 0-byte) file at the store's path, so a file there is
+   * always either a whole store or something to refuse.
    */
-  private openDatabase(reopen: boolean): Database.Database {
-    const existed = existsSync(this.file);
-    if (reopen && !existed) throw new StoreError(`${this.file} has disappeared; not creating an empty store in its place`);
+  private createFile(): void {
+    const tmp = `${this.file}.new`;
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
     let db: Database.Database | null = null;
     try {
-      db = new Database(this.file, { fileMustExist: reopen });
+      db = new Database(tmp);
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.close(); // checkpoints: everything is in the main file now
+      renameSync(tmp, this.file);
+      const dirFd = openSync(dirname(this.file), 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch (err) {
+      if (db?.open) db.close();
+      throw new StoreError(`${this.file} cannot be created: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Whether the file this store opened is still at its path: 'deleted' (gone, while the nearest
+   * directory above it that still exists is on the same file system: it was removed), 'replaced'
+   * (another file is there now), or 'unreachable' (gone with the file system it was on, e.g.
+   * unmounted: never recreated, see letGo()).
+   */
+  checkFile(): 'ok' | 'deleted' | 'replaced' | 'unreachable' {
+    if (!this.identity) return 'ok';
+    let st;
+    try {
+      st = statSync(this.file);
+    } catch {
+      for (let dir = dirname(this.file); ; dir = dirname(dir)) {
+        try {
+          return statSync(dir).dev === this.identity.dev ? 'deleted' : 'unreachable';
+        } catch {
+          if (dir === dirname(dir)) return 'unreachable';
+        }
+      }
+    }
+    return st.dev === this.identity.dev && st.ino === this.identity.ino ? 'ok' : 'replaced';
+  }
+
+  /** After checkFile() said 'deleted': a new, empty store at the path (the caller writes its state again). */
+  recreate(): void {
+    this.letGo();
+    mkdirSync(dirname(this.file), { recursive: true });
+    this.createFile();
+    this.db = this.openDatabase();
+  }
+
+  /** After checkFile() said 'replaced': the new file, if it is a Ghost Hunter store (StoreError if not). */
+  reopen(): void {
+    this.letGo();
+    this.db = this.openDatabase();
+  }
+
+  /**
+   * Closes the connection to a file no longer at our path (writes into it would be lost). SQLite
+   * does not checkpoint into an unlinked file, so its WAL files stay at the path: they belong to
+   * the old file and would be replayed into whatever file is opened there next. The next write
+   * opens whatever is at the path then, if it is a Ghost Hunter store.
+   */
+  letGo(): void {
+    this.release(this.db);
+    if (!this.identity) return;
+    for (const f of [`${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });
+    this.identity = null;
+  }
+
+  /**
+   * Opens and checks the file, which must exist (new stores come from createFile): a vanished
+   * file is an error, never a fresh empty store; so is one that is not ours.
+   */
+  private openDatabase(): Database.Database {
+    const existed = existsSync(this.file);
+    if (!existed) throw new StoreError(`${this.file} has disappeared; not creating an empty store in its place`);
+    let db: Database.Database | null = null;
+    try {
+      const st = statSync(this.file);
+      if (st.isFile() && st.size === 0) throw new StoreError(`${this.file} is empty (0 bytes), so it is no Ghost Hunter store; restore it from a backup or move it away`);
+      db = new Database(this.file, { fileMustExist: true });
       db.pragma('busy_timeout = 2000');
       // Identify the file before changing anything in it (journal_mode = WAL rewrites the header).
       const appId = db.pragma('application_id', { simple: true }) as number;
-      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
-      if (appId !== APPLICATION_ID && (reopen || appId !== 0 || tables > 0)) {
+      if (appId !== APPLICATION_ID) {
         throw new StoreError(
           `${this.file} is not a Ghost Hunter store (it is another application's SQLite file); ` +
             'move it away or point storage.path elsewhere',
         );
       }
-      if (appId === APPLICATION_ID) {
-        const version = db.pragma('user_version', { simple: true }) as number;
-        if (version > SCHEMA_VERSION) throw new StoreError(`${this.file} was written by a newer Ghost Hunter (schema ${version})`);
-        const check = db.pragma('quick_check', { simple: true });
-        if (check !== 'ok') {
-          // quick_check reports many lines; one line is enough to say what is wrong.
-          let detail = String(check).replace(/\*\*\*[^*]*\*\*\*/g, '').trim().replace(/\s*\n\s*/g, '; ');
-          if (detail.length > 200) detail = `${detail.slice(0, 200)}…`;
-          throw new StoreError(`${this.file} is corrupt (${detail}); restore it from a backup or move it away`);
-        }
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) throw new StoreError(`${this.file} was written by a newer Ghost Hunter (schema ${version})`);
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        // quick_check reports many lines; one line is enough to say what is wrong.
+        let detail = String(check).replace(/\*\*\*[^*]*\*\*\*/g, '').trim().replace(/\s*\n\s*/g, '; ');
+        if (detail.length > 200) detail = `${detail.slice(0, 200)}…`;
+        throw new StoreError(`${this.file} is corrupt (${detail}); restore it from a backup or move it away`);
       }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -164,6 +245,7 @@ export class Store {
       if (!hasHistory) opened.transaction(() => opened.exec(HISTORY_SCHEMA))();
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.identity = { dev: st.dev, ino: st.ino };
       return db;
     } catch (err) {
       // Release the file (and any -wal/-shm it opened) so the error leaves nothing half-open behind.
@@ -171,13 +253,13 @@ export class Store {
       if (err instanceof StoreError) throw err;
       const e = err as Error & { code?: string };
       const what = e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT' ? 'is corrupt or not a database' : 'cannot be opened';
-      throw new StoreError(`${this.file} ${what}${existed ? '' : ' (new file)'}: ${e.message}`);
+      throw new StoreError(`${this.file} ${what}: ${e.message}`);
     }
   }
 
   /** The open connection; after a failed write, a fresh one to the same (still ours) file. */
   private conn(): Database.Database {
-    if (!this.db.open) this.db = this.openDatabase(true);
+    if (!this.db.open) this.db = this.openDatabase();
     return this.db;
   }
 

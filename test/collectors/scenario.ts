@@ -29,7 +29,8 @@ function stats(extra: Partial<SegmentStats> = {}): SegmentStats {
 
 function fakeSegment(name: string, inventory: Inventory, s: SegmentStats, counts: Partial<Record<EventKind, number>> = {}, bogus: [string, number][] = []): SegmentReadout {
   const events = new Map<EventKind, number>(EVENT_KINDS.map((k) => [k, counts[k] ?? 0]));
-  return { name, inventory, stats: s, events, capture: () => ({ frames: 1234, dropped: 5, bogus: new Map(bogus) }) };
+  const eventsSuppressed = new Map(counts.ip_changed ? [] : [['ip_changed', 17]]);
+  return { name, inventory, stats: s, events, eventsSuppressed, capture: () => ({ frames: 1234, dropped: 5, bogus: new Map(bogus) }) };
 }
 
 export const GW = '00:16:3e:00:00:fe';

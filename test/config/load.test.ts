@@ -85,6 +85,17 @@ describe('parseConfig: valid input', () => {
     assert.equal(parseConfig('').scan.interval, 300_000);
   });
 
+  it('overlapping targets count once towards scan.max_addresses', () => {
+    const cfg = parseConfig('scan:\n  max_addresses: 62\ninterfaces:\n  - name: eth0\n    cidrs: [198.18.0.0/26, 198.18.0.10-20, 198.18.0.5]\n');
+    assert.equal(cfg.interfaces[0].cidrs?.length, 3);
+  });
+
+  it('durations up to the timer limit are accepted; long non-timer durations too', () => {
+    const cfg = parseConfig('scan:\n  interval: 24d\n  timeout: 24d\npresence:\n  retention: 90d\n');
+    assert.equal(cfg.scan.timeout, 24 * 86_400_000);
+    assert.equal(cfg.presence.retention, 90 * 86_400_000);
+  });
+
   it('a CIDR at exactly scan.max_addresses is accepted', () => {
     const cfg = parseConfig('scan:\n  max_addresses: 254\ninterfaces:\n  - name: eth0\n    cidrs: [198.18.0.0/24]\n');
     assert.deepEqual(cfg.interfaces[0].cidrs, ['198.18.0.0/24']);
@@ -124,7 +135,15 @@ const BAD: [string, string, string | RegExp][] = [
   ['/8 over the default limit', 'interfaces:\n  - name: eth0\n    cidrs: [10.0.0.0/8]\n', 'x.yml:3: interfaces[0].cidrs[0]: "10.0.0.0/8" has 16777214 addresses, more than scan.max_addresses (65536); use a smaller subnet or raise scan.max_addresses'],
   ['0.0.0.0/0', 'interfaces:\n  - name: eth0\n    cidrs: [0.0.0.0/0]\n', /^x\.yml:3: interfaces\[0\]\.cidrs\[0\]: "0\.0\.0\.0\/0" has 4294967294 addresses, more than scan\.max_addresses \(65536\)/],
   ['/23 over a lowered limit', 'scan:\n  max_addresses: 256\ninterfaces:\n  - name: eth0\n    cidrs:\n      - 198.18.0.0/24\n      - 198.18.2.0/23\n', /^x\.yml:7: interfaces\[0\]\.cidrs\[1\]: "198\.18\.2\.0\/23" has 510 addresses, more than scan\.max_addresses \(256\)/],
+  // the limit is on one sweep of an interface: the sum of its targets
+  [
+    'four /26 adding up to more than max_addresses',
+    'scan:\n  max_addresses: 64\ninterfaces:\n  - name: eth0\n    cidrs: [198.18.0.0/26, 198.18.0.64/26, 198.18.0.128/26, 198.18.0.192/26]\n',
+    'x.yml:5: interfaces[0].cidrs: one sweep of "eth0" covers 248 addresses, more than scan.max_addresses (64); sweep fewer addresses or raise scan.max_addresses',
+  ],
   // intervals and durations
+  ['timeout above the timer limit', 'scan:\n  timeout: 30d\n', 'x.yml:2: scan.timeout: "30d" is longer than the longest timer Node.js can set (2147483647 ms, about 24.8 days)'],
+  ['interval above the timer limit', 'scan:\n  interval: 5w\n', 'x.yml:2: scan.interval: "5w" is longer than the longest timer Node.js can set (2147483647 ms, about 24.8 days)'],
   ['negative interval', 'scan:\n  interval: -5m\n', 'x.yml:2: scan.interval: invalid duration "-5m" (use e.g. 500ms, 30s, 5m, 1h30m, 7d)'],
   ['interval without unit', 'scan:\n  interval: "300"\n', 'x.yml:2: scan.interval: invalid duration "300" (use e.g. 500ms, 30s, 5m, 1h30m, 7d)'],
   ['interval as a number', 'scan:\n  interval: 30\n', 'x.yml:2: scan.interval: Invalid input: expected string, received number'],

@@ -39,7 +39,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     lab = await Lab.up(12, { name: `${PREFIX}a`, cidr: '198.18.0.0/24' });
     dir = tempDir('e2e');
     configFile = writeConfig(dir, configYaml(lab, join(dir, 'data')));
-    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    exporter = startExporter(lab, [`--config.file=${configFile}`, '--web.enable-lifecycle']);
   });
 
   after(async () => {
@@ -99,7 +99,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
       assert.equal(group.labels.__meta_ghosthunter_mac, d.mac);
     }
     const sweep = await http(lab, `${base}/-/sweep`, ['-X', 'POST']);
-    assert.equal(sweep.status, 200);
+    assert.equal(sweep.status, 202);
   });
 
   test('a device that leaves is gone after the grace period', async () => {
@@ -187,7 +187,7 @@ describe('exporter against a lab (real libpcap, real HTTP)', { timeout: 300_000 
     assert.ok(firstSeen.size >= 13);
     await new Promise((r) => setTimeout(r, 1500)); // let the state reach the store
     await exporter.stop('SIGKILL');
-    exporter = startExporter(lab, [`--config.file=${configFile}`]);
+    exporter = startExporter(lab, [`--config.file=${configFile}`, '--web.enable-lifecycle']);
     const s2 = await waitFor('restarted exporter', async () => {
       const s = await scrape(lab, exporter.port);
       return (value(s, 'ghosthunter_sweeps_total') ?? 0) >= 1 ? s : undefined;
@@ -289,7 +289,7 @@ describe('shutdown during a long sweep', { timeout: 120_000 }, () => {
     assert.match(exporter.logs(), /msg="sweep interrupted by shutdown"/);
     const again = startExporter(lab, [`--config.file=${cfg}`]);
     try {
-      await waitFor('the restarted exporter to listen', async () => again.logs().includes('msg=listening'));
+      await waitFor('the restarted exporter to start sweeping (after it listens)', async () => again.logs().includes('msg=sweeping'));
       assert.match(again.logs(), new RegExp(`msg=sweeping .*devices_restored=${lab.devices().length}( |$)`, 'm'));
     } finally {
       await again.stop('SIGTERM');

@@ -248,7 +248,7 @@ ${opts.telemetry ?? ''}
   const exporter = startIn(
     lab,
     `exporter#${n}`,
-    [process.execPath, '--import', 'tsx', '--import', hookFile, 'src/cli.ts', `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${WEB_PORT}`, '--log.level=debug', ...(opts.args ?? [])],
+    [process.execPath, '--import', 'tsx', '--import', hookFile, 'src/cli.ts', `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${WEB_PORT}`, '--web.enable-lifecycle', '--log.level=debug', ...(opts.args ?? [])],
     cleanEnv(opts.env),
   );
   const diag = () => `--- exporter stderr (exit ${exporter.child.exitCode ?? exporter.child.signalCode ?? 'running'})\n${exporter.err.slice(-4000)}`;

@@ -47,11 +47,12 @@ describe('HTTP /metrics', () => {
       telemetryPath: '/metrics',
       auth: () => null,
       headers: () => ({}),
+      lifecycle: false,
       ready: () => true,
       devices: () => [],
-      events: () => [],
+      events: () => ({ events: [] }),
       reload: async () => ({ ok: true }),
-      triggerSweep: async () => ({ ok: true }),
+      requestSweep: () => ({ ok: true, sweeps: [] }),
       page: {
         assets: () => {
           throw new Error('not used here');

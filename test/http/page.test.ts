@@ -41,11 +41,12 @@ describe('live page routes', () => {
       telemetryPath: '/metrics',
       auth: () => null,
       headers: () => ({}),
+      lifecycle: false,
       ready: () => true,
       devices: () => [],
-      events: () => [],
+      events: () => ({ events: [] }),
       reload: async () => ({ ok: true }),
-      triggerSweep: async () => ({ ok: true }),
+      requestSweep: () => ({ ok: true, sweeps: [] }),
       page: {
         assets: () => assets,
         stream: () => false, // full

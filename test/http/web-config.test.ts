@@ -1,12 +1,16 @@
-// The exporter-toolkit web config (TLS files, basic-auth users) and the bcrypt basic-auth check.
-import { describe, it, before, after, afterEach } from 'node:test';
+// The exporter-toolkit web config (TLS files, basic-auth users). The basic-auth check itself:
+// test/http/basic-auth.test.ts.
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ConfigError } from '../../src/config/load.js';
-import { BasicAuth, loadWebConfig } from '../../src/http/web-config.js';
+import { loadWebConfig } from '../../src/http/web-config.js';
+
+/** Self-signed test certificates (P-256, valid until 2126): a and b, each with its key. */
+const TLS_FIXTURES = join(import.meta.dirname, '../fixtures/tls');
 
 let dir: string;
 let n = 0;
@@ -31,9 +35,10 @@ const HASH = bcrypt.hashSync('s3cret', 4);
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'gh-webcfg-'));
   mkdirSync(join(dir, 'tls'));
-  writeFileSync(join(dir, 'tls', 'server.crt'), 'CERT');
-  writeFileSync(join(dir, 'tls', 'server.key'), 'KEY');
-  writeFileSync(join(dir, 'tls', 'ca.crt'), 'CA');
+  copyFileSync(join(TLS_FIXTURES, 'cert-a.pem'), join(dir, 'tls', 'server.crt'));
+  copyFileSync(join(TLS_FIXTURES, 'key-a.pem'), join(dir, 'tls', 'server.key'));
+  copyFileSync(join(TLS_FIXTURES, 'cert-b.pem'), join(dir, 'tls', 'ca.crt'));
+  copyFileSync(join(TLS_FIXTURES, 'key-b.pem'), join(dir, 'tls', 'other.key'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,9 +69,9 @@ describe('loadWebConfig', () => {
       ),
     );
     assert.ok(cfg.tls);
-    assert.equal(cfg.tls.cert.toString(), 'CERT');
-    assert.equal(cfg.tls.key.toString(), 'KEY');
-    assert.equal(cfg.tls.ca?.toString(), 'CA');
+    assert.deepEqual(cfg.tls.cert, readFileSync(join(TLS_FIXTURES, 'cert-a.pem')));
+    assert.deepEqual(cfg.tls.key, readFileSync(join(TLS_FIXTURES, 'key-a.pem')));
+    assert.deepEqual(cfg.tls.ca, readFileSync(join(TLS_FIXTURES, 'cert-b.pem')));
     assert.equal(cfg.tls.minVersion, 'TLSv1.3');
     assert.equal(cfg.tls.maxVersion, undefined);
     assert.equal(cfg.tls.requestCert, true);
@@ -92,7 +97,7 @@ describe('loadWebConfig', () => {
     f = webConfig('tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  bogus: 1\n');
     assert.equal(configError(f), `${f}: tls_server_config.bogus: unknown key`);
     f = webConfig('basic_auth_users:\n  alice: plaintext\n');
-    assert.match(configError(f), new RegExp(`^${f}: basic_auth_users\\.alice: must be a bcrypt hash`));
+    assert.match(configError(f), new RegExp(`^${f}: basic_auth_users\\.alice: must be a whole bcrypt hash`));
     f = webConfig('tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n');
     assert.match(configError(f), new RegExp(`^${f}: tls_server_config\\.min_version: `));
     f = webConfig('tls_server_config:\n  cert_file: a\n');
@@ -106,64 +111,31 @@ describe('loadWebConfig', () => {
   });
 });
 
-describe('BasicAuth', () => {
-  const header = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const realCompare = bcrypt.compare;
-  let compared: string[] = [];
-  const spy = () => {
-    compared = [];
-    (bcrypt as { compare: unknown }).compare = (password: string, hash: string) => {
-      compared.push(hash);
-      return realCompare(password, hash);
-    };
-  };
-  afterEach(() => {
-    (bcrypt as { compare: unknown }).compare = realCompare;
-  });
-
-  it('is enabled only with users', () => {
-    assert.equal(new BasicAuth(new Map()).enabled, false);
-    assert.equal(new BasicAuth(new Map([['a', HASH]])).enabled, true);
-  });
-
-  it('accepts the right password and refuses wrong ones', async () => {
-    const auth = new BasicAuth(new Map([['prometheus', HASH]]));
-    assert.equal(await auth.check(header('prometheus', 's3cret')), true);
-    assert.equal(await auth.check(header('prometheus', 'wrong')), false);
-    assert.equal(await auth.check(header('prometheus', '')), false);
-    assert.equal(await auth.check(header('Prometheus', 's3cret')), false);
-  });
-
-  it('refuses malformed or missing credentials without throwing', async () => {
-    const auth = new BasicAuth(new Map([['prometheus', HASH]]));
-    for (const h of [undefined, '', 'Bearer abc', 'Basic', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`]) {
-      assert.equal(await auth.check(h), false, String(h));
+describe('loadWebConfig refuses what would fail later', () => {
+  it('a truncated or malformed bcrypt hash (it would refuse every password)', () => {
+    for (const bad of [HASH.slice(0, -1), HASH.slice(0, 29), `${HASH}x`, HASH.replace(/^\$2.\$04/, '$2a$03'), HASH.replace(/^\$2.\$04/, '$2a$32'), HASH.replace(/^\$2./, '$2c'), HASH.replace(/.$/, '!')]) {
+      const f = webConfig(`basic_auth_users:\n  alice: '${bad}'\n`);
+      assert.match(configError(f), new RegExp(`^${f}: basic_auth_users\\.alice: must be a whole bcrypt hash`), bad);
+    }
+    for (const good of [HASH, bcrypt.hashSync('x', 10).replace(/^\$2b/, '$2y')]) {
+      assert.equal(loadWebConfig(webConfig(`basic_auth_users:\n  alice: '${good}'\n`)).users.get('alice'), good);
     }
   });
 
-  it('a password containing colons works (only the first colon separates)', async () => {
-    const auth = new BasicAuth(new Map([['u', bcrypt.hashSync('a:b:c', 4)]]));
-    assert.equal(await auth.check(header('u', 'a:b:c')), true);
+  it('swapped certificate and key: the error names the certificate file', () => {
+    const f = webConfig('tls_server_config:\n  cert_file: tls/server.key\n  key_file: tls/server.crt\n');
+    assert.match(configError(f), new RegExp(`^${f}: tls_server_config\\.cert_file: tls/server\\.key is not a PEM certificate`));
   });
 
-  it('an unknown user still costs a bcrypt comparison at the cost of the real hashes', async () => {
-    const auth = new BasicAuth(new Map([['prometheus', HASH]]));
-    spy();
-    assert.equal(await auth.check(header('mallory', 's3cret')), false, "another user's password does not open an unknown name");
-    assert.equal(compared.length, 1);
-    assert.equal(bcrypt.getRounds(compared[0]), bcrypt.getRounds(HASH));
+  it('a key that is no private key, or the key of another certificate, names the key file', () => {
+    let f = webConfig('tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/ca.crt\n');
+    assert.match(configError(f), new RegExp(`^${f}: tls_server_config\\.key_file: tls/ca\\.crt is not a PEM private key`));
+    f = webConfig('tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/other.key\n');
+    assert.equal(configError(f), `${f}: tls_server_config.key_file: tls/other.key is not the key of the certificate in tls/server.crt`);
   });
 
-  it('successful checks are cached; wrong passwords are not', async () => {
-    const auth = new BasicAuth(new Map([['prometheus', HASH]]));
-    spy();
-    assert.equal(await auth.check(header('prometheus', 's3cret')), true);
-    assert.equal(await auth.check(header('prometheus', 's3cret')), true);
-    assert.equal(compared.length, 1, 'the second check is served from the cache');
-    assert.equal(await auth.check(header('prometheus', 'wrong')), false);
-    assert.equal(await auth.check(header('prometheus', 'wrong')), false);
-    assert.equal(compared.length, 3, 'failures always pay bcrypt');
-    assert.equal(await auth.check(header('prometheus', 's3cret')), true, 'a failure does not evict the good entry');
-    assert.equal(compared.length, 3);
+  it('a client CA file that holds no certificate names that file', () => {
+    const f = webConfig('tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n  client_ca_file: tls/server.key\n  client_auth_type: RequireAndVerifyClientCert\n');
+    assert.match(configError(f), new RegExp(`^${f}: tls_server_config\\.client_ca_file: tls/server\\.key is not a PEM certificate`));
   });
 });

@@ -2,7 +2,7 @@
 // retries, so a transient failure loses nothing.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +22,9 @@ class FakeStore {
   rows: string[] = [];
   deviceKeys() {
     return this.rows.map((mac) => ({ interface: 'eth0', mac }));
+  }
+  checkFile() {
+    return 'ok' as const;
   }
   write(w: PendingWrite): void {
     if (this.failing) throw new Error(this.failing);
@@ -201,6 +204,75 @@ describe('Persister with a real store', () => {
     assert.deepEqual(store.loadDevices().map((d) => d.mac), ['a'], 'nothing of the failed write landed');
     assert.equal(persister.flush(), true);
     assert.deepEqual(store.loadDevices().map((d) => d.mac), ['b']);
+    store.close();
+  });
+
+  const event = (i: number) => ({ tsMs: i, interface: 'eth0', kind: 'ip_changed', mac: 'a', ip: `198.18.0.${i % 250}`, detail: { i } });
+
+  it('the store deleted while running: counted as an error, logged, and recreated from memory', () => {
+    const store = new Store(join(root, 'deleted'));
+    const lines: string[] = [];
+    const memory = { devices: [device('a'), device('b', { present: false, absentSinceMs: 5 })], gateways: [{ interface: 'eth0', ip: '198.18.0.1', mac: 'g' }] };
+    const persister = new Persister(store, new Logger('info', 'logfmt', {}, (l) => lines.push(l)), () => memory);
+    persister.enqueue({ ...memory, events: [event(1), event(2)] });
+    assert.equal(persister.flush(), true);
+    rmSync(store.file); // what `rm ghost-hunter.db` does to a running exporter
+    persister.enqueue({ events: [event(3)] });
+    assert.equal(persister.flush(), true, 'the flush writes into the recreated store');
+    assert.equal(persister.errors, 1, 'the deletion counts as a store error (ghosthunter_store_errors_total)');
+    assert.match(lines.join(''), /level=error msg="state store was deleted while running; recreating it from the state in memory" file=\S+ghost-hunter\.db/);
+    assert.ok(existsSync(store.file));
+    assert.deepEqual(store.loadDevices().map((d) => [d.mac, d.present]), [['a', true], ['b', false]]);
+    assert.deepEqual(store.loadGateways(), memory.gateways);
+    assert.deepEqual(store.recentEvents(10).map((e) => e.tsMs), [3, 2, 1], 'the recent events held in memory are written again');
+    // Removals of devices the old file held are not queued against the new one.
+    persister.enqueue({ removed: [{ interface: 'eth0', mac: 'a' }] });
+    assert.equal(persister.flush(), true);
+    assert.deepEqual(store.loadDevices().map((d) => d.mac), ['b']);
+    store.close();
+  });
+
+  it('the whole data directory deleted: the same, directory included', () => {
+    const dir = join(root, 'dir-deleted');
+    const store = new Store(dir);
+    const persister = new Persister(store, new Logger('info', 'logfmt', {}, () => {}), () => ({ devices: [device('a')], gateways: [] }));
+    persister.enqueue({ devices: [device('a')] });
+    assert.equal(persister.flush(), true);
+    rmSync(dir, { recursive: true });
+    persister.enqueue({ events: [event(1)] });
+    assert.equal(persister.flush(), true);
+    assert.equal(persister.errors, 1);
+    assert.deepEqual(store.loadDevices().map((d) => d.mac), ['a']);
+    store.close();
+  });
+
+  it('a store replaced by a foreign file is not written to: the flush fails and keeps everything', () => {
+    const store = new Store(join(root, 'replaced'));
+    const persister = new Persister(store, new Logger('info', 'logfmt', {}, () => {}), () => ({ devices: [device('a')], gateways: [] }));
+    persister.enqueue({ devices: [device('a')] });
+    assert.equal(persister.flush(), true);
+    const foreign = join(root, 'foreign.db');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    renameSync(foreign, store.file);
+    persister.enqueue({ devices: [device('b')] });
+    assert.equal(persister.flush(), false);
+    assert.equal(persister.writable, false);
+    const check = new Database(store.file, { readonly: true });
+    assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), [{ name: 't' }], 'the foreign file is untouched');
+    check.close();
+    store.close();
+  });
+
+  it('keeps the most recent events in memory (bounded), written or not', () => {
+    const store = new Store(join(root, 'ring'));
+    const persister = new Persister(store, new Logger('info', 'logfmt', {}, () => {}));
+    for (let i = 0; i < 25_000; i++) persister.enqueue({ events: [event(i)] });
+    const recent = persister.recentEvents(10_000);
+    assert.equal(recent.length, 10_000);
+    assert.equal(recent[0].tsMs, 24_999, 'newest first');
+    assert.equal(recent[9_999].tsMs, 15_000);
     store.close();
   });
 });

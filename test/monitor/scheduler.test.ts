@@ -172,4 +172,45 @@ describe('Scheduler', () => {
     }
     assert.deepEqual(warnings.filter((w) => w.name === 'TimeoutOverflowWarning'), []);
   });
+
+  it('requested runs (POST /-/sweep) answer at once, are coalesced, and start at most once per gap', async () => {
+    const gates = [deferred(), deferred(), deferred(), deferred()];
+    let run = 0;
+    const s = new Scheduler(async () => void (await gates[Math.min(run++, 3)].promise), 60_000, 0);
+    s.start();
+    // During the first run: 30 requests become one extra run right after it.
+    const during = Array.from({ length: 30 }, () => s.request(150));
+    assert.deepEqual(new Set(during.map((r) => r.state)), new Set(['coalesced']));
+    gates[0].resolve();
+    await until(() => run === 2, 'the coalesced run');
+    gates[1].resolve();
+    await until(() => !s.busy, 'the coalesced run to end');
+    // Right after it: deferred until one gap after its start, and every request joins that one.
+    const after = Array.from({ length: 30 }, () => s.request(150));
+    assert.equal(after[0].state, 'queued');
+    assert.ok(after[0].startsInMs > 0 && after[0].startsInMs <= 150, `starts in ${after[0].startsInMs} ms`);
+    assert.ok(after.slice(1).every((r) => r.state === 'coalesced'), JSON.stringify(after.slice(0, 3)));
+    assert.equal(run, 2, 'nothing started at once');
+    await until(() => run === 3, 'the deferred run');
+    gates[2].resolve();
+    await until(() => !s.busy, 'the deferred run to end');
+    assert.equal(run, 3, '60 requests, two extra runs');
+    gates[3].resolve();
+    await s.stop();
+    assert.equal(s.request(150).state, 'stopped');
+  });
+
+  it('a request long after the last run starts one now; stop cancels a deferred one', async () => {
+    let runs = 0;
+    const s = new Scheduler(async () => void runs++, 60_000, 0);
+    s.start();
+    await until(() => !s.busy, 'the first run');
+    await sleep(60);
+    assert.equal(s.request(50).state, 'started');
+    await until(() => runs === 2 && !s.busy, 'the requested run');
+    assert.equal(s.request(10_000).state, 'queued');
+    await s.stop();
+    await sleep(20);
+    assert.equal(runs, 2);
+  });
 });

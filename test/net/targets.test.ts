@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { intToIpv4, ipv4ToInt } from '../../src/net/ipv4.js';
-import { cidrOf, DEFAULT_MAX_ADDRESSES, expandTargets, parseTarget, rangeSize, TargetError } from '../../src/net/targets.js';
+import { cidrOf, DEFAULT_MAX_ADDRESSES, expandTargets, parseTarget, planSweep, rangeSize, TargetError } from '../../src/net/targets.js';
 
 const ip = ipv4ToInt;
 const ips = (a: Uint32Array) => [...a].map(intToIpv4);
@@ -156,6 +156,36 @@ describe('expandTargets', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('property: planSweep gives each address to exactly one spec, the first that covers it', () => {
+    const base = ip('198.18.0.0');
+    const spec = fc.oneof(
+      fc.tuple(fc.nat(1023), fc.integer({ min: 22, max: 32 })).map(([o, p]) => `${intToIpv4(base + o)}/${p}`),
+      fc.tuple(fc.nat(1023), fc.nat(64)).map(([o, n]) => `${intToIpv4(base + o)}-${intToIpv4(base + Math.min(1023, o + n))}`),
+    );
+    fc.assert(
+      fc.property(fc.array(spec, { maxLength: 6 }), fc.array(fc.nat(1023), { maxLength: 10 }), (specs, ex) => {
+        const exclude = ex.map((o) => intToIpv4(base + o));
+        const plan = planSweep(specs, { exclude });
+        assert.deepEqual(plan.map((p) => p.spec), specs);
+        const all = plan.flatMap((p) => [...p.targets]).sort((a, b) => a - b);
+        assert.deepEqual(all, [...expandTargets(specs, { exclude })], 'the union, each address once');
+        plan.forEach(({ targets }, i) => {
+          for (const n of targets) {
+            const owner = specs.findIndex((s) => parseTarget(s).first <= n && n <= parseTarget(s).last);
+            assert.equal(owner, i);
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('planSweep: the safety limit is on the whole sweep', () => {
+    const quarters = ['198.18.0.0/26', '198.18.0.64/26', '198.18.0.128/26', '198.18.0.192/26'];
+    assert.throws(() => planSweep(quarters, { maxAddresses: 64 }), (err: Error) => err instanceof TargetError && /sweep of 248 addresses exceeds the safety limit of 64/.test(err.message));
+    assert.equal(planSweep([...quarters, '198.18.0.0/24'], { maxAddresses: 254 }).at(-1)!.targets.length, 6, 'what the /26s leave of the /24: their network and broadcast addresses');
   });
 
   it('property: CIDR sizes are 2^(32-p) - 2 for p <= 30, 2^(32-p) otherwise', () => {

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -133,17 +133,71 @@ describe('Store: round trips', () => {
     s.close();
   });
 
-  it('an empty (0-byte) file is an empty store, not an error', () => {
+  it('a new store appears whole: created under another name and renamed into place', () => {
     const dir = freshDir();
     mkdirSync(dir);
-    writeFileSync(join(dir, 'ghost-hunter.db'), '');
+    // What an interrupted creation leaves behind is not mistaken for a store, and is cleaned up.
+    writeFileSync(join(dir, 'ghost-hunter.db.new'), '');
     const s = new Store(dir);
+    assert.ok(statSync(s.file).size > 0, 'never a 0-byte file at the store path');
+    assert.ok(!existsSync(join(dir, 'ghost-hunter.db.new')));
+    s.write(write({ devices: [device('a')] }));
+    s.close();
+    assert.deepEqual(new Store(dir).loadDevices().map((d) => d.mac), ['a']);
+  });
+});
+
+describe('Store: deleted or replaced while running', () => {
+  it('a deleted file is noticed, and recreated empty only when asked (the caller refills it)', () => {
+    const dir = freshDir();
+    const s = new Store(dir);
+    s.write(write({ devices: [device('a')] }));
+    assert.equal(s.checkFile(), 'ok');
+    rmSync(s.file);
+    assert.equal(s.checkFile(), 'deleted');
+    s.recreate();
+    assert.equal(s.checkFile(), 'ok');
     assert.deepEqual(s.loadDevices(), []);
+    s.write(write({ devices: [device('b')] }));
+    s.close();
+    assert.deepEqual(new Store(dir).loadDevices().map((d) => d.mac), ['b']);
+  });
+
+  it('the WAL files of the deleted store are not applied to the new one', () => {
+    const dir = freshDir();
+    const s = new Store(dir);
+    s.write(write({ devices: [device('a')] }));
+    rmSync(s.file);
+    s.recreate();
+    s.close();
+    const again = new Store(dir);
+    assert.deepEqual(again.loadDevices(), []);
+    assert.equal((new Database(again.file, { readonly: true }).pragma('integrity_check', { simple: true })), 'ok');
+    again.close();
+  });
+
+  it('a file replaced by another is reported as such', () => {
+    const dir = freshDir();
+    const s = new Store(dir);
+    writeFileSync(`${s.file}.tmp`, 'x');
+    rmSync(s.file);
+    renameSync(`${s.file}.tmp`, s.file);
+    assert.equal(s.checkFile(), 'replaced');
     s.close();
   });
 });
 
 describe('Store: files that are not ours are refused with a clear error', () => {
+  it('an empty (0-byte) file is refused like any corrupt store and left untouched', () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    const file = join(dir, 'ghost-hunter.db');
+    writeFileSync(file, '');
+    assert.equal(storeError(dir), `${file} is empty (0 bytes), so it is no Ghost Hunter store; restore it from a backup or move it away`);
+    assert.equal(statSync(file).size, 0);
+    assert.ok(!existsSync(`${file}-wal`) && !existsSync(`${file}-shm`));
+  });
+
   it("another application's SQLite file is refused and left untouched", () => {
     const dir = freshDir();
     mkdirSync(dir);
