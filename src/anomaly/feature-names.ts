@@ -5,10 +5,14 @@ export const FEATURE_NAMES = [
   'new_cohort', // largest group of present devices first seen in the same sweep, within the last 3 h
   'new_recent', // present devices first seen within the last 3 h
   'new_universal_recent', // ... of those, with a globally administered (vendor) MAC
-  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown device first seen within 3 h
+  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown device first seen within 3 h (quiet: few arrivals/departures there)
   'unknown_present', // present devices not in known_devices
   'unfamiliar_present', // present, not known, and seen on fewer than 3 distinct days
   'gone_recent', // devices present most of the previous hour, now missing for >= 2 sweeps
+  'new_30m', // unknown devices first seen within the last half hour (not private-MAC rotations)
+  'new_vendor_30m', // ... the most of them sharing one MAC prefix (a batch of one vendor's devices, VMs)
+  'drop_sync', // devices that vanished together within the last half hour, each weighted by how usually it is present at this hour
+  'drop_share', // drop_sync as a share of the devices usually present at this hour
   'always_on_missing', // always-on devices missing longer than their own usual longest gap (debounced >= 2 sweeps)
   'always_on_gap_ratio', // log2(current gap / usual longest gap) of the most overdue always-on device
   'segment_missing_frac', // fraction of always-on devices overdue at once

@@ -6,7 +6,7 @@
  * in sweeps come from the sweep interval (sweep-windows.ts).
  */
 import { isRandomizedMac, normalizeMac } from '../net/mac.js';
-import { catchUp, copyInfo, foldPresence, newInfo, presentBefore, recordGap, type MacInfo } from './device-history.js';
+import { catchUp, copyInfo, foldHour, foldPresence, hourCoverage, newInfo, presentBefore, recordGap, type MacInfo } from './device-history.js';
 import { FEATURE_INDEX, FEATURE_NAMES } from './feature-names.js';
 import { groupAnswers } from './sweep-answers.js';
 import { GatewayWatch, type GatewayWatchSnapshot } from './gateway-watch.js';
@@ -23,7 +23,26 @@ export interface FeatureStateSnapshot extends TimeContextSnapshot, GatewayWatchS
   nat: [string, MacInfo][];
   ipLast: [string, { mac: string; idx: number }][];
   idx: number;
+  /** local clock hour number of the last sweep, and clock hours ended so far */
+  hourNo: number | null;
+  hourCount: number;
 }
+
+/** A device taking part in what a detector sees (explanations; `group` names the kind of evidence). */
+export interface Involved {
+  group: InvolvedGroup;
+  mac: string;
+  /** how much it weighs in that evidence (0..1) */
+  weight: number;
+  /** since when: first missed sweep of a missing device, first sweep of a new one, else this sweep */
+  sinceTs: number;
+}
+export type InvolvedGroup = 'drop' | 'overdue' | 'new' | 'night' | 'gateway' | 'ip' | 'churn';
+
+/** Share of clock hours a device must answer in (at least once) to count as always on. */
+const ALWAYS_ON_COVERAGE = 0.95;
+/** ... over at least this many hours (a phone at home for a whole day is not an always-on device). */
+const ALWAYS_ON_HOURS = 72;
 
 export interface FeatureStateOptions {
   windowSeconds: number;
@@ -49,6 +68,10 @@ export class FeatureState {
   private ipLast = new Map<string, { mac: string; idx: number }>();
   private known = new Map<string, KnownDevice>();
   private idx = 0;
+  private hourNo: number | null = null;
+  private hourCount = 0;
+  /** the devices behind the last step's features, by the evidence they are part of */
+  involved: Involved[] = [];
   private readonly w: SweepWindows;
   private readonly time: TimeContext;
   private readonly gateway: GatewayWatch;
@@ -71,6 +94,8 @@ export class FeatureState {
       nat: [...this.nat].map(([ip, i]) => [ip, copyInfo(i)]),
       ipLast: [...this.ipLast].map(([ip, l]) => [ip, { ...l }]),
       idx: this.idx,
+      hourNo: this.hourNo,
+      hourCount: this.hourCount,
       ...this.gateway.snapshot(),
       ...this.time.snapshot(),
     };
@@ -87,6 +112,8 @@ export class FeatureState {
     s.nat = new Map(snap.nat.map(([ip, i]) => [ip, copyInfo(i)]));
     s.ipLast = new Map(snap.ipLast.map(([ip, l]) => [ip, { ...l }]));
     s.idx = snap.idx;
+    s.hourNo = snap.hourNo;
+    s.hourCount = snap.hourCount;
     s.gateway.restore(snap);
     s.time.restore(snap);
     return s;
@@ -94,6 +121,11 @@ export class FeatureState {
 
   get sweeps(): number {
     return this.idx;
+  }
+
+  /** Time of the first sweep this state has seen (its history starts there). */
+  get firstSweepTs(): number | null {
+    return this.time.firstSweepTs;
   }
 
   trackedDevices(): number {
@@ -111,9 +143,17 @@ export class FeatureState {
     return !!info && info.proxySinceTs !== null && info.proxySweeps >= 3 && ts - info.proxySinceTs >= DAY && ts - info.firstTs >= DAY;
   }
 
+  /** Seen in nearly every clock hour for at least three days (brief misses inside an hour do not count), and not allowed to sleep. */
   private alwaysOn(info: MacInfo, mac: string): boolean {
-    if (info.age < this.w.day || info.ema < 0.9 * info.norm) return false;
+    if (info.hours < ALWAYS_ON_HOURS || hourCoverage(info) < ALWAYS_ON_COVERAGE) return false;
     return !this.known.get(mac)?.can_sleep;
+  }
+
+  /** A clock hour ended: every tracked device folds whether it answered in it. */
+  private endHour(hod: number): void {
+    for (const info of this.active.values()) foldHour(info, hod);
+    for (const info of this.nat.values()) foldHour(info, hod);
+    this.hourCount++;
   }
 
   /**
@@ -136,9 +176,13 @@ export class FeatureState {
     this.time.noteSweep(ts);
     const idx = this.idx;
     const t = this.time.localTime(ts);
+    const hourNo = Math.floor(t.day * 24 + t.hod);
+    if (this.hourNo !== null && hourNo !== this.hourNo) this.endHour((((this.hourNo % 24) + 24) % 24));
+    this.hourNo = hourNo;
     const w = this.w;
     const f = new Array<number>(FEATURE_NAMES.length).fill(0);
     const F = FEATURE_INDEX;
+    const involved: Involved[] = [];
 
     // --- the sweep itself
     const { ipToMacs, macToIps: present } = groupAnswers(sweep);
@@ -152,7 +196,7 @@ export class FeatureState {
     // --- new devices, cohorts, night arrivals, rotations
     const cohorts = new Map<number, number>();
     const rotationNow = new Set<string>();
-    // --- one pass over tracked devices: presence, absence, always-on, randomized churn
+    // --- one pass over tracked devices: presence, absence, always-on, randomized churn, mass drops
     const roamed = (info: MacInfo) => {
       if (info.lastIp === null) return false;
       const macs = ipToMacs.get(info.lastIp);
@@ -163,19 +207,22 @@ export class FeatureState {
     for (const mac of present.keys()) {
       const info = this.macs.get(mac);
       if (info && !this.active.has(mac)) {
-        catchUp(info, idx, w.emaAlpha);
+        catchUp(info, idx, this.hourCount);
         this.active.set(mac, info);
       }
     }
     const vanishedLongRandom: MacInfo[] = [];
+    const usual = new UsualPresence(t.hod);
     let churnVanished = 0;
     let alwaysOnTotal = 0;
     let overdue = 0;
     let worst = 0;
+    const overdueList: Involved[] = [];
     for (const [mac, info] of this.active) {
       const direct = present.has(mac);
       const here = direct || (!proxyNow.has(mac) && roamed(info));
       info.hereNow = here;
+      usual.count(info);
       if (info.random && !info.bootstrap && info.firstIdx >= idx - w.hour + 1) f[F.random_new_1h]++;
       if (info.random && !info.replaced && !direct && info.presentSweeps >= w.recent && info.lastIdx >= idx - w.hour) vanishedLongRandom.push(info);
       const ao = this.alwaysOn(info, mac);
@@ -183,18 +230,21 @@ export class FeatureState {
       if (here) continue;
       if (info.random && !info.bootstrap && info.presentSweeps <= w.shortLived && info.lastIdx <= idx - 2 && info.lastIdx >= idx - w.hour) churnVanished++;
       if ((info.bits & 1) === 0 && presentBefore(info, w.hourBits) >= w.hourBitsMost) f[F.gone_recent]++;
-      if (ao) {
-        const gapNow = info.curGap + 1;
-        const typ = this.typicalMaxGap(info, ts);
-        if (gapNow >= 2 && gapNow > typ) {
-          overdue++;
-          const crit = this.known.get(mac)?.critical ? 1.25 : 1;
-          worst = Math.max(worst, crit * Math.log2(gapNow / (typ + 1)));
-        }
+      const gapNow = info.curGap + 1;
+      const typ = gapNow >= 2 && (ao || gapNow <= w.halfHour) ? this.typicalMaxGap(info, ts) : 0;
+      if (gapNow >= 2 && gapNow <= w.halfHour) usual.vanished(mac, info, idx - gapNow, Math.min(1, gapNow / (typ + 1)), info.missSinceTs || ts);
+      if (ao && gapNow >= 2 && gapNow > typ) {
+        overdue++;
+        const crit = this.known.get(mac)?.critical ? 1.25 : 1;
+        const ratio = crit * Math.log2(gapNow / (typ + 1));
+        worst = Math.max(worst, ratio);
+        overdueList.push({ group: 'overdue', mac, weight: ratio, sinceTs: info.missSinceTs || ts });
       }
     }
     vanishedLongRandom.sort((a, b) => a.lastIdx - b.lastIdx); // pop() pairs the most recently vanished
     const quietNow = this.time.quietWeight(t.hod, ts);
+    let night: Involved | null = null;
+    const fresh: Involved[] = [];
     for (const [mac] of present) {
       const info = this.macs.get(mac);
       const known = this.known.has(mac);
@@ -212,7 +262,14 @@ export class FeatureState {
           rotationNow.add(mac);
           vanishedLongRandom.pop()!.replaced = true; // paired with its successor
         }
-        if (!rotation && !known) f[F.night_new] = Math.max(f[F.night_new], quietNow);
+        if (!rotation && !known) {
+          f[F.new_30m]++;
+          fresh.push({ group: 'new', mac, weight: 1, sinceTs: ts });
+          if (quietNow > f[F.night_new]) {
+            f[F.night_new] = quietNow;
+            night = { group: 'night', mac, weight: quietNow, sinceTs: ts };
+          }
+        }
         if (!known) f[F.unfamiliar_present]++;
         continue;
       }
@@ -221,10 +278,22 @@ export class FeatureState {
         cohorts.set(info.firstIdx, (cohorts.get(info.firstIdx) ?? 0) + 1);
         f[F.new_recent]++;
         if (!info.random) f[F.new_universal_recent]++;
-        if (!info.rotation && !known) f[F.night_new] = Math.max(f[F.night_new], info.quietAtFirst);
+        if (!info.rotation && !known) {
+          if (info.firstIdx > idx - w.halfHour) {
+            f[F.new_30m]++;
+            fresh.push({ group: 'new', mac, weight: 1, sinceTs: info.firstTs });
+          }
+          if (info.quietAtFirst > f[F.night_new]) {
+            f[F.night_new] = info.quietAtFirst;
+            night = { group: 'night', mac, weight: info.quietAtFirst, sinceTs: info.firstTs };
+          }
+        }
       }
     }
     for (const c of cohorts.values()) f[F.new_cohort] = Math.max(f[F.new_cohort], c);
+    f[F.new_vendor_30m] = largestPrefixGroup(fresh);
+    if (fresh.length >= 2) involved.push(...fresh);
+    if (night) involved.push(night);
 
     // --- IP <-> MAC bindings
     for (const [ip, macs] of ipToMacs) {
@@ -236,15 +305,22 @@ export class FeatureState {
       }
       if (proxies > 0) f[F.proxy_ips]++;
       if (ip === gw) {
-        f[F.gateway_conflict] += this.gateway.strangers(macs);
+        for (const m of this.gateway.strangers(macs)) {
+          f[F.gateway_conflict]++;
+          involved.push({ group: 'gateway', mac: m, weight: 1, sinceTs: ts });
+        }
         continue;
       }
-      if (nonProxy >= 2) f[F.dup_ip]++;
+      if (nonProxy >= 2) {
+        f[F.dup_ip]++;
+        for (const m of macs) if (!proxyNow.has(m)) involved.push({ group: 'ip', mac: m, weight: 1, sinceTs: ts });
+      }
       const prev = this.ipLast.get(ip);
       if (prev && prev.idx >= idx - w.hour && !macs.has(prev.mac) && !this.isProxy(prev.mac, ts)) {
         for (const m of macs) {
           if (!proxyNow.has(m)) {
             f[F.ip_takeover]++;
+            involved.push({ group: 'ip', mac: m, weight: 1, sinceTs: ts });
             break;
           }
         }
@@ -262,12 +338,15 @@ export class FeatureState {
     let newestNatFirstTs = -Infinity;
     for (const ip of natIps) newestNatFirstTs = Math.max(newestNatFirstTs, this.nat.get(ip)?.firstTs ?? ts);
     for (const [ip, info] of this.nat) {
+      usual.count(info);
       if (!this.alwaysOn(info, '')) continue;
       alwaysOnTotal++;
       if (natIps.has(ip) || newestNatFirstTs >= info.lastTs - 3600) continue;
       const gapNow = info.curGap + 1;
+      if (gapNow < 2) continue;
       const typ = this.typicalMaxGap(info, ts);
-      if (gapNow >= 2 && gapNow > typ) {
+      if (gapNow <= w.halfHour) usual.vanished(null, info, idx - gapNow, Math.min(1, gapNow / (typ + 1)), info.missSinceTs || ts);
+      if (gapNow > typ) {
         overdue++;
         worst = Math.max(worst, Math.log2(gapNow / (typ + 1)));
       }
@@ -275,15 +354,25 @@ export class FeatureState {
     if (!inBootstrap) for (const [mac] of present) if (!this.macs.has(mac) && isRandomizedMac(mac)) f[F.random_new_1h]++;
     // churn only counts while new randomized MACs keep appearing
     let freshRandom = 0;
-    for (const [mac, ips] of present) {
-      void ips;
+    for (const [mac] of present) {
       const info = this.macs.get(mac);
-      if (isRandomizedMac(mac) && !inBootstrap && (!info || (!info.bootstrap && info.firstIdx >= idx - (w.fresh - 1)))) freshRandom++;
+      if (isRandomizedMac(mac) && !inBootstrap && (!info || (!info.bootstrap && info.firstIdx >= idx - (w.fresh - 1)))) {
+        freshRandom++;
+        if (churnVanished > 0) involved.push({ group: 'churn', mac, weight: 1, sinceTs: info?.firstTs ?? ts });
+      }
     }
     f[F.random_churn] = freshRandom > 0 ? churnVanished : 0;
     f[F.always_on_missing] = overdue;
     f[F.always_on_gap_ratio] = worst;
     f[F.segment_missing_frac] = alwaysOnTotal > 0 ? overdue / alwaysOnTotal : 0;
+    const drop = usual.drop(w.quarter);
+    f[F.drop_sync] = drop.weight;
+    f[F.drop_share] = usual.expected > 0 ? drop.weight / Math.max(1, usual.expected) : 0;
+    for (const d of drop.devices) involved.push({ group: 'drop', mac: d.mac, weight: d.weight, sinceTs: d.sinceTs });
+    if (overdueList.length > 0) {
+      const top = Math.max(...overdueList.map((o) => o.weight));
+      for (const o of overdueList) involved.push({ ...o, weight: top > 0 ? Math.max(0, o.weight) / top : 1 });
+    }
 
     // --- count against the same hour of the week
     const count = present.size;
@@ -293,6 +382,7 @@ export class FeatureState {
     f[F.hour_cos] = Math.cos(2 * Math.PI * t.frac);
     f[F.weekend] = t.dow === 0 || t.dow === 6 ? 1 : 0;
 
+    this.involved = involved;
     this.update(ts, t, present, ipToMacs, proxyNow, rotationNow, quietNow);
     this.updateNat(ts, t.day, natIps);
     return f;
@@ -324,7 +414,7 @@ export class FeatureState {
         }
         info.curGap = 0;
       } else info.curGap++;
-      foldPresence(info, here, w.emaAlpha);
+      foldPresence(info, here, ts);
       info.updIdx = idx + 1;
       if (!here && info.curGap >= w.day && !this.alwaysOn(info, mac)) this.active.delete(mac);
       if (direct) {
@@ -341,7 +431,7 @@ export class FeatureState {
       let info = this.macs.get(mac);
       if (!info) {
         const random = isRandomizedMac(mac);
-        info = newInfo(ts, idx, t.day, w.emaAlpha, { bootstrap: inBootstrap, random, rotation: rotationNow.has(mac), quietAtFirst: quietNow });
+        info = newInfo(ts, idx, t.day, this.hourCount, { bootstrap: inBootstrap, random, rotation: rotationNow.has(mac), quietAtFirst: quietNow });
         this.macs.set(mac, info);
         this.active.set(mac, info);
         if (!inBootstrap && !info.rotation) this.time.addArrival(ts);
@@ -383,9 +473,9 @@ export class FeatureState {
         info.lastTs = ts;
         info.presentSweeps++;
       } else info.curGap++;
-      foldPresence(info, here, this.w.emaAlpha);
+      foldPresence(info, here, ts);
     }
-    for (const ip of natIps) if (!this.nat.has(ip)) this.nat.set(ip, newInfo(ts, idx, day, this.w.emaAlpha));
+    for (const ip of natIps) if (!this.nat.has(ip)) this.nat.set(ip, newInfo(ts, idx, day, this.hourCount));
   }
 
   private prune(ts: number): void {
@@ -398,5 +488,72 @@ export class FeatureState {
       }
     for (const [ip, last] of this.ipLast) if (last.idx < this.idx - 2 * this.w.day) this.ipLast.delete(ip);
     this.time.prune(from);
+  }
+}
+
+/** The most new devices sharing one 3-byte MAC prefix (a vendor's OUI, or a hypervisor's prefix such as 52:54:00); 0 below 2. */
+function largestPrefixGroup(fresh: Involved[]): number {
+  const byPrefix = new Map<string, number>();
+  let most = 0;
+  for (const d of fresh) {
+    const p = d.mac.slice(0, 8);
+    const n = (byPrefix.get(p) ?? 0) + 1;
+    byPrefix.set(p, n);
+    most = Math.max(most, n);
+  }
+  return most >= 2 ? most : 0;
+}
+
+/**
+ * Mass drops: devices that vanished within the last half hour (missing for at least 2 sweeps), each
+ * weighted by how usually it is present at this hour and the next (its own hour-of-day profile) and by
+ * how unusual its gap already is for it; the heaviest group that vanished within a quarter of an hour
+ * of each other is the drop. `expected` is how many devices are usually present at this hour, so the
+ * drop can be read as a share of them.
+ */
+class UsualPresence {
+  expected = 0;
+  private gone: { mac: string | null; at: number; weight: number; sinceTs: number }[] = [];
+  private readonly next: number;
+
+  constructor(private readonly hod: number) {
+    this.next = (hod + 1) % 24;
+  }
+
+  /** How usually `info` is present now: the lower of its presence at this hour and at the next (0 when not known for a day). */
+  private usual(info: MacInfo): number {
+    if (info.hours < 24) return 0;
+    return Math.max(0, Math.min(info.profile[this.hod], info.profile[this.next]));
+  }
+
+  count(info: MacInfo): void {
+    this.expected += this.usual(info);
+  }
+
+  /** `info` was last present at sweep `at`; `unusual` (0..1) is how long its gap is against its usual longest one. */
+  vanished(mac: string | null, info: MacInfo, at: number, unusual: number, sinceTs: number): void {
+    const weight = this.usual(info) * unusual;
+    if (weight > 0) this.gone.push({ mac, at, weight, sinceTs });
+  }
+
+  /** The heaviest group of devices that vanished within `span` sweeps of each other. */
+  drop(span: number): { weight: number; devices: { mac: string; weight: number; sinceTs: number }[] } {
+    const g = this.gone.sort((a, b) => a.at - b.at);
+    let best = 0;
+    let bestFrom = 0;
+    let bestTo = 0;
+    let sum = 0;
+    for (let lo = 0, hi = 0; hi < g.length; hi++) {
+      sum += g[hi].weight;
+      while (g[hi].at - g[lo].at >= span) sum -= g[lo++].weight;
+      if (sum > best) {
+        best = sum;
+        bestFrom = lo;
+        bestTo = hi + 1;
+      }
+    }
+    const devices: { mac: string; weight: number; sinceTs: number }[] = [];
+    for (const d of g.slice(bestFrom, bestTo)) if (d.mac !== null) devices.push({ mac: d.mac, weight: d.weight, sinceTs: d.sinceTs });
+    return { weight: best, devices };
   }
 }

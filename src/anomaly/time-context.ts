@@ -4,6 +4,8 @@
 import { median } from './quantile.js';
 
 const DAY = 86_400;
+/** Arrivals and departures in an hour of a day that make it fully busy. */
+const BUSY = 3;
 
 export interface LocalTime {
   hod: number; // hour of day
@@ -77,6 +79,11 @@ export class TimeContext {
     if (this.startTs === null) this.startTs = ts;
   }
 
+  /** Time of the first sweep folded in (null before any). */
+  get firstSweepTs(): number | null {
+    return this.startTs;
+  }
+
   localTime(ts: number): LocalTime {
     const local = ts + this.opts.tzOffsetMinutes * 60;
     const days = Math.floor(local / DAY);
@@ -94,10 +101,12 @@ export class TimeContext {
 
   /**
    * Rarity of comings and goings at this hour of day: exp(-4 * r), where r is the larger of the weekday
-   * and the weekend share of days in the window on which some device arrived (first seen, or back after
-   * >= 1 h) or left (for >= 1 h) in this hour, smoothed over +-1 h. Counting days, not devices, keeps one
-   * burst in the history from making its hour look busy; taking the larger of the two day types makes
-   * "quiet" mean night, not "nobody home on weekdays".
+   * and the weekend rate of activity in this hour, smoothed over +-1 h. A day's activity in an hour is
+   * the number of arrivals (first seen, or back after >= 1 h) and departures (for >= 1 h) there, counted
+   * up to 3: one phone coming back (from a long doze, or a guard's round) makes an hour a little busy, a household
+   * or an office coming and going makes it fully busy, and one burst in the history does not count
+   * more than a normal evening. Taking the larger of the two day types makes "quiet" mean night, not
+   * "nobody home on weekdays".
    */
   quietWeight(hod: number, ts: number): number {
     // recomputed once per local hour (deterministic: depends only on the sweeps folded in so far)
@@ -112,8 +121,10 @@ export class TimeContext {
 
   private computeQuiet(ts: number): number[] {
     const from = ts - this.opts.windowSeconds;
-    const days: Set<number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Set<number>()));
-    for (const a of this.arrivals) if (a.ts >= from) days[a.weekend][a.hod].add(a.day);
+    // per day type and hour: arrivals and departures on each day
+    const perDay: Map<number, number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Map<number, number>()));
+    for (const a of this.arrivals) if (a.ts >= from) perDay[a.weekend][a.hod].set(a.day, (perDay[a.weekend][a.hod].get(a.day) ?? 0) + 1);
+    const activity = perDay.map((hours) => hours.map((days) => [...days.values()].reduce((sum, n) => sum + Math.min(1, n / BUSY), 0)));
     const start = Math.max(this.startTs ?? ts, from);
     let weekdays = 0;
     let weekends = 0;
@@ -125,7 +136,7 @@ export class TimeContext {
     const out: number[] = [];
     for (let hod = 0; hod < 24; hod++) {
       const rate = (k: 0 | 1, n: number) => {
-        const c = (h: number) => days[k][(h + 24) % 24].size;
+        const c = (h: number) => activity[k][(h + 24) % 24];
         return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
       };
       out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends))));

@@ -30,7 +30,7 @@ export interface AnomalyOptions {
   windowSeconds: number;
   /** Retrain every this many sweeps once warm (default 12). */
   retrainEverySweeps: number;
-  /** False-alarm budget used to choose the threshold on the training window (default 1 per week). */
+  /** False-alarm budget the detectors are calibrated for on the training window (default 1 per week). */
   falseAlarmsPerWeek: number;
   /** The gateway's IP; when absent it is inferred as the IP answered in most sweeps, preferring x.x.x.1. */
   gatewayIp?: string;
@@ -53,6 +53,15 @@ export interface Contribution {
   weight: number;
 }
 
+/** A device behind a detector that fires: how much it weighs there (0..1) and since when. */
+export interface DeviceContribution {
+  mac: string;
+  detector: string;
+  weight: number;
+  /** first missed sweep of a missing device, first sweep of a new one, else the scored sweep */
+  sinceTsSeconds: number;
+}
+
 export interface AnomalyResult {
   /** The scored sweep's time. */
   tsSeconds: number;
@@ -64,6 +73,8 @@ export interface AnomalyResult {
   detectors: Record<string, number>;
   /** Top explaining features (names from FEATURE_NAMES), strongest first. */
   contributions: Contribution[];
+  /** The devices behind the detectors that fire, strongest first (at most MAX_DEVICES). */
+  devices: DeviceContribution[];
   features: Record<string, number>;
   /** Isolation-forest part of the score, 0..1 above its own normal range (null while training). */
   forestScore?: number | null;

@@ -78,8 +78,8 @@ function anomalyResults(): Map<string, AnomalyReadout> {
   const ts = T0 / 1000 + 21 * 60;
   const detectors = Object.fromEntries(DETECTOR_NAMES.map((name, i) => [name, i === 0 ? 0.875 : 0]));
   const contributions = FEATURE_NAMES.slice(0, 3).map((feature, i) => ({ feature, value: 3 - i, weight: [0.5, 0.3, 0.2][i] }));
-  const ready: AnomalyResult = { tsSeconds: ts, state: 'ready', score: 0.9375, threshold: 0.625, anomalous: true, detectors, contributions, features: {} };
-  const training: AnomalyResult = { tsSeconds: ts, state: 'training', score: null, threshold: null, anomalous: false, detectors: {}, contributions: [], features: {} };
+  const ready: AnomalyResult = { tsSeconds: ts, state: 'ready', score: 0.9375, threshold: 0.625, anomalous: true, detectors, contributions, devices: [], features: {} };
+  const training: AnomalyResult = { tsSeconds: ts, state: 'training', score: null, threshold: null, anomalous: false, detectors: {}, contributions: [], devices: [], features: {} };
   return new Map([
     ['eth0', { result: ready, status: { state: 'ready', samples: 300, lastTrainedTsSeconds: ts - 300, threshold: 0.625 } }],
     ['eth1', { result: training, status: { state: 'training', samples: 12, lastTrainedTsSeconds: null, threshold: null } }],
