@@ -15,6 +15,7 @@
  */
 import { FEATURE_INDEX, type FeatureName } from './feature-names.js';
 import type { InvolvedGroup } from './features.js';
+import { G50, G75, gumbelLevel } from './gumbel.js';
 import { quantileOfSorted } from './quantile.js';
 
 export const DETECTOR_NAMES = [
@@ -26,7 +27,6 @@ export const DETECTOR_NAMES = [
   'gateway_spoof',
   'ip_conflict',
   'mac_churn',
-  'count_deviation',
 ] as const;
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 
@@ -50,41 +50,75 @@ export interface DetectorSpec {
 const v = (f: readonly number[], n: FeatureName) => f[FEATURE_INDEX[n]];
 
 export const DETECTORS: DetectorSpec[] = [
-  // MACs of one prefix count twice: a batch of one vendor's devices (or VMs) arriving together is rarer than the same number of phones
-  { name: 'new_burst', features: ['new_30m', 'new_vendor_30m', 'new_cohort'], input: (f) => Math.max(v(f, 'new_30m'), v(f, 'new_cohort'), 2 * v(f, 'new_vendor_30m')), floor: 3, margin: 1.5, scale: 0.5, adaptive: true, devices: 'new' },
+  { name: 'new_burst', features: ['new_30m', 'new_cohort'], input: (f) => Math.max(v(f, 'new_30m'), v(f, 'new_cohort')), floor: 3, margin: 1.5, scale: 0.5, adaptive: true, devices: 'new' },
   { name: 'night_device', features: ['night_new'], input: (f) => v(f, 'night_new'), floor: 0.3, margin: 0.15, scale: 0.07, adaptive: false, devices: 'night' },
-  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 1.5, margin: 1, scale: 0.4, adaptive: true, devices: 'drop' },
+  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 3, margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
   { name: 'segment_down', features: ['always_on_missing', 'segment_missing_frac'], input: (f) => v(f, 'always_on_missing'), floor: 1, margin: 1.2, scale: 0.35, adaptive: true, devices: 'overdue' },
-  { name: 'always_on_missing', features: ['always_on_gap_ratio', 'always_on_missing'], input: (f) => v(f, 'always_on_gap_ratio'), floor: 1, margin: 0.6, scale: 0.3, adaptive: true, devices: 'overdue' },
+  { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: 3, margin: 1, scale: 1, adaptive: true, devices: 'overdue' },
   { name: 'gateway_spoof', features: ['gateway_conflict'], input: (f) => v(f, 'gateway_conflict'), floor: 0, margin: 0.5, scale: 0.1, adaptive: false, devices: 'gateway' },
   { name: 'ip_conflict', features: ['dup_ip', 'ip_takeover'], input: (f) => v(f, 'dup_ip') + v(f, 'ip_takeover'), floor: 0, margin: 0.6, scale: 0.2, adaptive: true, devices: 'ip' },
   { name: 'mac_churn', features: ['random_churn', 'random_new_1h'], input: (f) => v(f, 'random_churn'), floor: 1, margin: 0.6, scale: 0.25, adaptive: true, devices: 'churn' },
-  { name: 'count_deviation', features: ['count_dev'], input: (f) => Math.abs(v(f, 'count_dev')), floor: 3, margin: 1, scale: 0.7, adaptive: true },
 ];
 
-/** Where each detector fires on this network, and its logistic scale there. */
-export type Calibration = Record<DetectorName, { level: number; scale: number }>;
+/** Where each detector fires on this network, its logistic scale there, and how its values rank below that. */
+export type Calibration = Record<DetectorName, Level>;
 
-/** A level calibrated on the daily maxima of one input (a detector's, or the forest's score). */
+/**
+ * A level calibrated on the daily maxima of one input (a detector's, or the forest's score): at and
+ * above `level` the score is sigmoid((x - level) / scale), from 0.5 up. Below it the score ranks the
+ * value against the window's rows (`rows`, a sorted sample): 0.5 * r / (R + 1), where r = -ln p and p
+ * is the conformal p-value (rows at or above x, plus one, over rows plus one) and R its largest
+ * possible value. So a value no row reached scores just under 0.5, and a value most rows reach near 0:
+ * scores below the threshold rank sweeps by how rare each detector's value is on this network.
+ */
 export interface Level {
   level: number;
   scale: number;
+  rows: Float64Array;
 }
 
-const gumbel = (q: number) => -Math.log(-Math.log(q));
+/** Rows sampled (evenly) from the window for the ranking below the level: bounds the retrain cost at any sweep interval. */
+export const RANK_SAMPLE = 4096;
+
+/** Score (0..1) of `x` against its level; 0.5 at the level. */
+export function levelScore(x: number, c: Level): number {
+  if (x >= c.level) return sigmoid((x - c.level) / c.scale);
+  const m = c.rows.length;
+  if (m === 0) return sigmoid((x - c.level) / c.scale);
+  // rows >= x: binary search for the first row >= x in the ascending sample
+  let lo = 0;
+  let hi = m;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c.rows[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const rarest = Math.log(m + 1);
+  const r = -Math.log((m - lo + 1) / (m + 1));
+  return (0.5 * r) / (rarest + 1);
+}
+
+/** Every `stride`-th value of column j of a row-major table (rows [from, to)), sorted: the ranking sample. */
+export function rankSample(values: ArrayLike<number>, width: number, j: number, from: number, to: number): Float64Array {
+  const stride = Math.max(1, Math.ceil((to - from) / RANK_SAMPLE));
+  const out = new Float64Array(Math.ceil((to - from) / stride));
+  for (let p = from, k = 0; p < to; p += stride, k++) out[k] = values[p * width + j];
+  return out.sort();
+}
 
 /**
  * How many (q75 - q50) spreads above the 75 % quantile of the daily maxima a day's maximum exceeds
- * with probability p, when the daily maxima follow a Gumbel law (its quantiles: mu - beta ln(-ln q)).
+ * with probability p, when the daily maxima follow a Gumbel law.
  */
 export function spreadsAboveQ75(p: number): number {
-  return Math.max(0, (gumbel(1 - p) - gumbel(0.75)) / (gumbel(0.75) - gumbel(0.5)));
+  return Math.max(0, (gumbelLevel({ mu: 0, beta: 1 }, p) - G75) / (G75 - G50));
 }
 
-/** The level of one input from its daily maxima (see the file comment). */
-export function calibrateLevel(dailyMax: number[], o: { floor: number; margin: number; scale: number; adaptive: boolean }, k: number): Level {
+/** The level and scale of one input from its daily maxima (see the file comment). */
+export function calibrateLevel(dailyMax: number[], o: { floor: number; margin: number; scale: number; adaptive: boolean }, k: number): { level: number; scale: number } {
   if (!o.adaptive || dailyMax.length === 0) return { level: o.floor + o.margin, scale: o.scale };
-  const s = Float64Array.from(dailyMax).sort();
+  // below the floor nothing counts: how far below it a day stayed says nothing about the tail
+  const s = Float64Array.from(dailyMax, (x) => Math.max(o.floor, x)).sort();
   const q50 = quantileOfSorted(s, 0.5);
   const q75 = quantileOfSorted(s, 0.75);
   const spread = Math.max(0, q75 - q50);
@@ -112,12 +146,17 @@ export function dailyMaxima(values: ArrayLike<number>, width: number, ts: ArrayL
   return daily;
 }
 
-/** Every detector's level from the window's detector inputs (DETECTORS.length per row), with the false-alarm budget split between `shares` parts. */
+/** Spreads above q75 for a daily exceedance probability of budget / (7 * shares). */
+export function budgetSpreads(budgetPerWeek: number, shares: number): number {
+  return spreadsAboveQ75(Math.min(0.5, budgetPerWeek / (7 * shares)));
+}
+
+/** Every detector's level from the window's detector inputs (DETECTORS.length per row, rows [from, to)), with the false-alarm budget split between `shares` parts. */
 export function calibrateDetectors(inputs: ArrayLike<number>, ts: ArrayLike<number>, from: number, to: number, budgetPerWeek: number, shares: number): Calibration {
-  const k = spreadsAboveQ75(Math.min(0.5, budgetPerWeek / (7 * shares)));
+  const k = budgetSpreads(budgetPerWeek, shares);
   const daily = dailyMaxima(inputs, DETECTORS.length, ts, from, to);
   const out = {} as Calibration;
-  DETECTORS.forEach((d, j) => (out[d.name] = calibrateLevel(daily[j], d, k)));
+  DETECTORS.forEach((d, j) => (out[d.name] = { ...calibrateLevel(daily[j], d, k), rows: rankSample(inputs, DETECTORS.length, j, from, to) }));
   return out;
 }
 
@@ -127,9 +166,6 @@ export function sigmoid(x: number): number {
 
 export function detectorScores(f: readonly number[], cal: Calibration): Record<DetectorName, number> {
   const out = {} as Record<DetectorName, number>;
-  for (const d of DETECTORS) {
-    const c = cal[d.name];
-    out[d.name] = sigmoid((d.input(f) - c.level) / c.scale);
-  }
+  for (const d of DETECTORS) out[d.name] = levelScore(d.input(f), cal[d.name]);
   return out;
 }

@@ -8,6 +8,10 @@ const DAY = 86_400;
 const HOUR_ALPHA = Math.LN2 / (7 * 24);
 /** Weight of one day in the usual presence at an hour of the day (about the last week). */
 const PROFILE_BETA = 1 / 7;
+/** Gap lengths (sweeps) whose counts a device keeps: gaps of at least 2, 3, 4, 6 and 9 sweeps. */
+export const GAP_BUCKETS = [2, 3, 4, 6, 9];
+/** The gap counts decay with the hour coverage's one-week half-life (in seconds). */
+const GAP_TAU = (7 * 86_400) / Math.LN2;
 
 export interface MacInfo {
   firstTs: number;
@@ -23,6 +27,8 @@ export interface MacInfo {
   curGap: number; // consecutive sweeps missed so far
   missSinceTs: number; // time of the first sweep of the current gap (0 while present)
   dayMaxGap: { day: number; len: number }[]; // longest gap (sweeps) that ended on each day
+  gapCounts: number[]; // decaying counts of ended gaps of at least GAP_BUCKETS[k] sweeps ...
+  gapCountsTs: number; // ... decayed up to this time
   bits: number; // presence in the last 32 sweeps, bit 0 = most recent
   hourCov: number; // decaying share of clock hours in which it answered at least once ...
   hourNorm: number; // ... (hourCov / hourNorm), over `hours` hours since first seen
@@ -56,6 +62,8 @@ export function newInfo(ts: number, idx: number, day: number, hourCount: number,
     curGap: 0,
     missSinceTs: 0,
     dayMaxGap: [],
+    gapCounts: GAP_BUCKETS.map(() => 0),
+    gapCountsTs: ts,
     bits: 1,
     hourCov: 0,
     hourNorm: 0,
@@ -75,7 +83,7 @@ export function newInfo(ts: number, idx: number, day: number, hourCount: number,
   };
 }
 
-export const copyInfo = (i: MacInfo): MacInfo => ({ ...i, dayMaxGap: i.dayMaxGap.map((g) => ({ ...g })), profile: [...i.profile] });
+export const copyInfo = (i: MacInfo): MacInfo => ({ ...i, dayMaxGap: i.dayMaxGap.map((g) => ({ ...g })), gapCounts: [...i.gapCounts], profile: [...i.profile] });
 
 /** Folds one sweep (present or not) into the presence bits and the current hour. */
 export function foldPresence(info: MacInfo, here: boolean, ts: number): void {
@@ -97,6 +105,18 @@ export function foldHour(info: MacInfo, hod: number): void {
   info.profile[hod] = p < 0 ? seen : p * (1 - PROFILE_BETA) + PROFILE_BETA * seen;
   info.seenHour = false;
   info.hourUpd++;
+}
+
+/**
+ * How often the device has had gaps of at least `gap` sweeps, per hour it was present (recent weeks
+ * weigh most; both counts decay with a one-week half-life). Gaps longer than the buckets count as the
+ * longest bucket.
+ */
+export function gapsPerHour(info: MacInfo, gap: number, ts: number): number {
+  let k = 0;
+  while (k + 1 < GAP_BUCKETS.length && GAP_BUCKETS[k + 1] <= gap) k++;
+  const count = info.gapCounts[k] * Math.exp(-(ts - info.gapCountsTs) / GAP_TAU);
+  return count / Math.max(1, info.hourCov / HOUR_ALPHA);
 }
 
 /** Share of clock hours since first seen in which the device answered (recent weeks weigh most). */
@@ -126,8 +146,11 @@ export function catchUp(info: MacInfo, idx: number, hourCount: number): void {
   }
 }
 
-/** A gap just ended at `ts`: keep the longest of its day, for the days of the window. */
+/** A gap just ended at `ts`: count it, and keep the longest of its day for the days of the window. */
 export function recordGap(info: MacInfo, ts: number, windowSeconds: number): void {
+  const decay = Math.exp(-(ts - info.gapCountsTs) / GAP_TAU);
+  for (let k = 0; k < GAP_BUCKETS.length; k++) info.gapCounts[k] = info.gapCounts[k] * decay + (info.curGap >= GAP_BUCKETS[k] ? 1 : 0);
+  info.gapCountsTs = ts;
   const day = Math.floor(ts / DAY);
   const last = info.dayMaxGap[info.dayMaxGap.length - 1];
   if (last && last.day === day) last.len = Math.max(last.len, info.curGap);

@@ -403,8 +403,9 @@ export class AnomalyEngine {
   }
 }
 
+/** Six significant digits: small scores keep their order (they rank sweeps below the threshold). */
 function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(6));
 }
 
 export { FEATURE_NAMES, DETECTOR_NAMES };

@@ -10,11 +10,10 @@ export const FEATURE_NAMES = [
   'unfamiliar_present', // present, not known, and seen on fewer than 3 distinct days
   'gone_recent', // devices present most of the previous hour, now missing for >= 2 sweeps
   'new_30m', // unknown devices first seen within the last half hour (not private-MAC rotations)
-  'new_vendor_30m', // ... the most of them sharing one MAC prefix (a batch of one vendor's devices, VMs)
-  'drop_sync', // devices that vanished together within the last half hour, each weighted by how usually it is present at this hour
-  'drop_share', // drop_sync as a share of the devices usually present at this hour
-  'always_on_missing', // always-on devices missing longer than their own usual longest gap (debounced >= 2 sweeps)
-  'always_on_gap_ratio', // log2(current gap / usual longest gap) of the most overdue always-on device
+  'drop_sync', // how surprising it is that devices vanished together within the last half hour (nats; the most surprising device left out)
+  'drop_share', // the share of the devices usually present at this hour that vanished together
+  'always_on_missing', // always-on devices overdue: a gap this long has a 5 % chance or less on a day of their own history
+  'always_on_surprise', // how surprising the most surprising always-on gap is (Gumbel z of its daily longest gaps) less ln(always-on devices)
   'segment_missing_frac', // fraction of always-on devices overdue at once
   'random_present', // locally administered (randomized) MACs present
   'random_new_1h', // randomized MACs first seen within the last hour

@@ -6,8 +6,10 @@
  * in sweeps come from the sweep interval (sweep-windows.ts).
  */
 import { isRandomizedMac, normalizeMac } from '../net/mac.js';
-import { catchUp, copyInfo, foldHour, foldPresence, hourCoverage, newInfo, presentBefore, recordGap, type MacInfo } from './device-history.js';
+import { catchUp, copyInfo, foldHour, foldPresence, gapsPerHour, hourCoverage, newInfo, presentBefore, recordGap, type MacInfo } from './device-history.js';
 import { FEATURE_INDEX, FEATURE_NAMES } from './feature-names.js';
+import { gumbelFromQuartiles } from './gumbel.js';
+import { quantileOfSorted } from './quantile.js';
 import { groupAnswers } from './sweep-answers.js';
 import { GatewayWatch, type GatewayWatchSnapshot } from './gateway-watch.js';
 import { sweepWindows, type SweepWindows } from './sweep-windows.js';
@@ -43,6 +45,14 @@ export type InvolvedGroup = 'drop' | 'overdue' | 'new' | 'night' | 'gateway' | '
 const ALWAYS_ON_COVERAGE = 0.95;
 /** ... over at least this many hours (a phone at home for a whole day is not an always-on device). */
 const ALWAYS_ON_HOURS = 72;
+/** An always-on device is overdue when a day's longest gap is this long with probability e^-3 (5 %) or less. */
+const OVERDUE_Z = 3;
+/** always_on_surprise when no always-on device is missing (below any device's surprise at a 2-sweep gap). */
+const NONE_MISSING = -5;
+/** The most a single vanished device weighs in a mass drop (nats: e^-5 is a once-in-150 chance). */
+const MAX_SURPRISE = 5;
+/** A `critical` device's gap counts as this much more surprising (e times). */
+const CRITICAL_BONUS = 1;
 
 export interface FeatureStateOptions {
   windowSeconds: number;
@@ -157,17 +167,21 @@ export class FeatureState {
   }
 
   /**
-   * The device's usual longest gap: the 90 % quantile of its daily longest gaps over the window (days
-   * without a gap count as 0), i.e. about the 3rd-worst day in four weeks, so earlier outages in the
-   * window do not teach the detector to accept the next one.
+   * How surprising a gap of `gap` sweeps is for this device: a Gumbel law fitted to its daily longest
+   * gaps over the window (days without a gap count as 0) through their median and 75 % quantile gives
+   * z = (gap - mu) / beta, and a day's longest gap is that long with probability about e^-z. Earlier
+   * outages in the window (up to a quarter of the days) do not teach it to accept the next one.
    */
-  private typicalMaxGap(info: MacInfo, ts: number): number {
+  private gapSurprise(info: MacInfo, gap: number, ts: number): number {
     const today = Math.floor(ts / DAY);
     const windowDays = Math.floor(this.opts.windowSeconds / DAY);
     const days = Math.max(1, Math.min(windowDays, Math.ceil(info.age / this.w.day)));
-    const vals = info.dayMaxGap.filter((g) => g.day > today - windowDays).map((g) => g.len).sort((a, b) => b - a);
-    const k = Math.floor(0.1 * days);
-    return vals[k] ?? 0;
+    const vals: number[] = [];
+    for (const g of info.dayMaxGap) if (g.day > today - windowDays) vals.push(g.len);
+    while (vals.length < days) vals.push(0);
+    const sorted = Float64Array.from(vals).sort();
+    const g = gumbelFromQuartiles(quantileOfSorted(sorted, 0.5), quantileOfSorted(sorted, 0.75), 1);
+    return (gap - g.mu) / g.beta;
   }
 
   /** Compute the feature vector of `sweep` from past state, then fold the sweep into the state. */
@@ -212,12 +226,11 @@ export class FeatureState {
       }
     }
     const vanishedLongRandom: MacInfo[] = [];
-    const usual = new UsualPresence(t.hod);
+    const usual = new UsualPresence(t.hod, w.quarter / w.hour);
     let churnVanished = 0;
     let alwaysOnTotal = 0;
-    let overdue = 0;
-    let worst = 0;
-    const overdueList: Involved[] = [];
+    // always-on devices missing for >= 2 sweeps, with how surprising their gap is
+    const aoMissing: { mac: string | null; z: number; sinceTs: number }[] = [];
     for (const [mac, info] of this.active) {
       const direct = present.has(mac);
       const here = direct || (!proxyNow.has(mac) && roamed(info));
@@ -231,15 +244,8 @@ export class FeatureState {
       if (info.random && !info.bootstrap && info.presentSweeps <= w.shortLived && info.lastIdx <= idx - 2 && info.lastIdx >= idx - w.hour) churnVanished++;
       if ((info.bits & 1) === 0 && presentBefore(info, w.hourBits) >= w.hourBitsMost) f[F.gone_recent]++;
       const gapNow = info.curGap + 1;
-      const typ = gapNow >= 2 && (ao || gapNow <= w.halfHour) ? this.typicalMaxGap(info, ts) : 0;
-      if (gapNow >= 2 && gapNow <= w.halfHour) usual.vanished(mac, info, idx - gapNow, Math.min(1, gapNow / (typ + 1)), info.missSinceTs || ts);
-      if (ao && gapNow >= 2 && gapNow > typ) {
-        overdue++;
-        const crit = this.known.get(mac)?.critical ? 1.25 : 1;
-        const ratio = crit * Math.log2(gapNow / (typ + 1));
-        worst = Math.max(worst, ratio);
-        overdueList.push({ group: 'overdue', mac, weight: ratio, sinceTs: info.missSinceTs || ts });
-      }
+      if (gapNow >= 2 && gapNow <= w.halfHour) usual.vanished(mac, info, idx - gapNow, gapNow, ts);
+      if (ao && gapNow >= 2) aoMissing.push({ mac, z: this.gapSurprise(info, gapNow, ts) + (this.known.get(mac)?.critical ? CRITICAL_BONUS : 0), sinceTs: info.missSinceTs || ts });
     }
     vanishedLongRandom.sort((a, b) => a.lastIdx - b.lastIdx); // pop() pairs the most recently vanished
     const quietNow = this.time.quietWeight(t.hod, ts);
@@ -291,7 +297,6 @@ export class FeatureState {
       }
     }
     for (const c of cohorts.values()) f[F.new_cohort] = Math.max(f[F.new_cohort], c);
-    f[F.new_vendor_30m] = largestPrefixGroup(fresh);
     if (fresh.length >= 2) involved.push(...fresh);
     if (night) involved.push(night);
 
@@ -344,12 +349,8 @@ export class FeatureState {
       if (natIps.has(ip) || newestNatFirstTs >= info.lastTs - 3600) continue;
       const gapNow = info.curGap + 1;
       if (gapNow < 2) continue;
-      const typ = this.typicalMaxGap(info, ts);
-      if (gapNow <= w.halfHour) usual.vanished(null, info, idx - gapNow, Math.min(1, gapNow / (typ + 1)), info.missSinceTs || ts);
-      if (gapNow > typ) {
-        overdue++;
-        worst = Math.max(worst, Math.log2(gapNow / (typ + 1)));
-      }
+      if (gapNow <= w.halfHour) usual.vanished(null, info, idx - gapNow, gapNow, ts);
+      aoMissing.push({ mac: null, z: this.gapSurprise(info, gapNow, ts), sinceTs: info.missSinceTs || ts });
     }
     if (!inBootstrap) for (const [mac] of present) if (!this.macs.has(mac) && isRandomizedMac(mac)) f[F.random_new_1h]++;
     // churn only counts while new randomized MACs keep appearing
@@ -362,17 +363,22 @@ export class FeatureState {
       }
     }
     f[F.random_churn] = freshRandom > 0 ? churnVanished : 0;
+    // the most surprising gap, less ln(number of always-on devices): one of many devices having an odd day is not news
+    const manyDevices = Math.log(Math.max(1, alwaysOnTotal));
+    let overdue = 0;
+    let worst = aoMissing.length > 0 ? -Infinity : NONE_MISSING;
+    for (const m of aoMissing) {
+      if (m.z >= OVERDUE_Z) overdue++;
+      worst = Math.max(worst, m.z - manyDevices);
+    }
     f[F.always_on_missing] = overdue;
-    f[F.always_on_gap_ratio] = worst;
+    f[F.always_on_surprise] = Math.max(NONE_MISSING, worst);
     f[F.segment_missing_frac] = alwaysOnTotal > 0 ? overdue / alwaysOnTotal : 0;
     const drop = usual.drop(w.quarter);
     f[F.drop_sync] = drop.weight;
-    f[F.drop_share] = usual.expected > 0 ? drop.weight / Math.max(1, usual.expected) : 0;
+    f[F.drop_share] = usual.expected > 0 ? drop.usual / Math.max(1, usual.expected) : 0;
     for (const d of drop.devices) involved.push({ group: 'drop', mac: d.mac, weight: d.weight, sinceTs: d.sinceTs });
-    if (overdueList.length > 0) {
-      const top = Math.max(...overdueList.map((o) => o.weight));
-      for (const o of overdueList) involved.push({ ...o, weight: top > 0 ? Math.max(0, o.weight) / top : 1 });
-    }
+    for (const m of aoMissing) if (m.mac !== null && m.z >= OVERDUE_Z) involved.push({ group: 'overdue', mac: m.mac, weight: worst > 0 ? Math.min(1, Math.max(0, m.z - manyDevices) / worst) : 1, sinceTs: m.sinceTs });
 
     // --- count against the same hour of the week
     const count = present.size;
@@ -491,32 +497,26 @@ export class FeatureState {
   }
 }
 
-/** The most new devices sharing one 3-byte MAC prefix (a vendor's OUI, or a hypervisor's prefix such as 52:54:00); 0 below 2. */
-function largestPrefixGroup(fresh: Involved[]): number {
-  const byPrefix = new Map<string, number>();
-  let most = 0;
-  for (const d of fresh) {
-    const p = d.mac.slice(0, 8);
-    const n = (byPrefix.get(p) ?? 0) + 1;
-    byPrefix.set(p, n);
-    most = Math.max(most, n);
-  }
-  return most >= 2 ? most : 0;
-}
-
 /**
- * Mass drops: devices that vanished within the last half hour (missing for at least 2 sweeps), each
- * weighted by how usually it is present at this hour and the next (its own hour-of-day profile) and by
- * how unusual its gap already is for it; the heaviest group that vanished within a quarter of an hour
- * of each other is the drop. `expected` is how many devices are usually present at this hour, so the
- * drop can be read as a share of them.
+ * Mass drops: devices that vanished within the last half hour (missing for at least 2 sweeps). Each
+ * weighs by how surprising its absence is: -ln p, where p is the chance it is simply not here at this
+ * hour (1 - its usual presence at this hour and the next, from its own hour-of-day profile) plus the
+ * chance that a gap this long of its own started in the same quarter of an hour (from how often it has
+ * such gaps per hour present). A phone dozing or a worker going home weighs little, an always-on device
+ * that never misses a sweep weighs a lot. The drop is the heaviest group that vanished within a quarter
+ * of an hour of each other, less its heaviest device (one device is not a mass drop; see
+ * always_on_missing). `expected` is how many devices are usually present at this hour, so that the
+ * group can be read as a share of them.
  */
 class UsualPresence {
   expected = 0;
-  private gone: { mac: string | null; at: number; weight: number; sinceTs: number }[] = [];
+  private gone: { mac: string | null; at: number; weight: number; usual: number; sinceTs: number }[] = [];
   private readonly next: number;
 
-  constructor(private readonly hod: number) {
+  constructor(
+    private readonly hod: number,
+    private readonly quarterHours: number,
+  ) {
     this.next = (hod + 1) % 24;
   }
 
@@ -530,30 +530,39 @@ class UsualPresence {
     this.expected += this.usual(info);
   }
 
-  /** `info` was last present at sweep `at`; `unusual` (0..1) is how long its gap is against its usual longest one. */
-  vanished(mac: string | null, info: MacInfo, at: number, unusual: number, sinceTs: number): void {
-    const weight = this.usual(info) * unusual;
-    if (weight > 0) this.gone.push({ mac, at, weight, sinceTs });
+  /** `info` was last present at sweep `at` and has missed `gap` sweeps. */
+  vanished(mac: string | null, info: MacInfo, at: number, gap: number, ts: number): void {
+    const usual = this.usual(info);
+    if (usual <= 0) return;
+    const p = Math.min(1, 1 - usual + gapsPerHour(info, gap, ts) * this.quarterHours);
+    const weight = Math.min(MAX_SURPRISE, -Math.log(Math.max(p, Math.exp(-MAX_SURPRISE))));
+    if (weight > 0) this.gone.push({ mac, at, weight, usual, sinceTs: info.missSinceTs || ts });
   }
 
-  /** The heaviest group of devices that vanished within `span` sweeps of each other. */
-  drop(span: number): { weight: number; devices: { mac: string; weight: number; sinceTs: number }[] } {
+  /** The heaviest group of devices that vanished within `span` sweeps of each other, less its heaviest device. */
+  drop(span: number): { weight: number; usual: number; devices: { mac: string; weight: number; sinceTs: number }[] } {
     const g = this.gone.sort((a, b) => a.at - b.at);
     let best = 0;
     let bestFrom = 0;
     let bestTo = 0;
-    let sum = 0;
     for (let lo = 0, hi = 0; hi < g.length; hi++) {
-      sum += g[hi].weight;
-      while (g[hi].at - g[lo].at >= span) sum -= g[lo++].weight;
-      if (sum > best) {
-        best = sum;
+      while (g[hi].at - g[lo].at >= span) lo++;
+      let sum = 0;
+      let top = 0;
+      for (let k = lo; k <= hi; k++) {
+        sum += g[k].weight;
+        top = Math.max(top, g[k].weight);
+      }
+      if (sum - top > best) {
+        best = sum - top;
         bestFrom = lo;
         bestTo = hi + 1;
       }
     }
+    const group = g.slice(bestFrom, bestTo);
+    const top = Math.max(1e-9, ...group.map((d) => d.weight));
     const devices: { mac: string; weight: number; sinceTs: number }[] = [];
-    for (const d of g.slice(bestFrom, bestTo)) if (d.mac !== null) devices.push({ mac: d.mac, weight: d.weight, sinceTs: d.sinceTs });
-    return { weight: best, devices };
+    for (const d of group) if (d.mac !== null) devices.push({ mac: d.mac, weight: d.weight / top, sinceTs: d.sinceTs });
+    return { weight: best, usual: group.reduce((a, d) => a + d.usual, 0), devices };
   }
 }

@@ -1,6 +1,6 @@
 // The anomaly model: small isolation forests per slot, and where each detector and the forest fire on
 // this network, all learned from the feature window; and how it scores a window row.
-import { calibrateDetectors, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, sigmoid, spreadsAboveQ75, type Calibration, type Level } from './detectors.js';
+import { budgetSpreads, calibrateDetectors, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, levelScore, rankSample, type Calibration, type Level } from './detectors.js';
 import { forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
 import { mixSeed } from './prng.js';
 import type { AnomalyOptions } from './types.js';
@@ -52,7 +52,7 @@ export function combine(f: readonly number[], win: FeatureWindow, p: number, m: 
   let score = 0;
   for (const n of DETECTOR_NAMES) score = Math.max(score, detectors[n]);
   const raw = forestRaw(win, p, m);
-  const forest = sigmoid((raw - m.forestLevel.level) / m.forestLevel.scale);
+  const forest = levelScore(raw, m.forestLevel);
   return { score: Math.max(score, forest), detectors, forest, forestRaw: raw };
 }
 
@@ -123,7 +123,7 @@ export async function trainModel(input: TrainInput, pause: () => Promise<void>):
   let calFrom = win.firstAfter(input.calibrateFromTs - 1e-9);
   if (calFrom < from || (to - calFrom) * opts.intervalSeconds < 3 * 86400) calFrom = from;
   const forestDaily = dailyMaxima(raw.subarray(calFrom - from), 1, win.ts.subarray(calFrom, to), 0, to - calFrom)[0];
-  const forestLevel = calibrateLevel(forestDaily, FOREST_LEVEL, spreadsAboveQ75(Math.min(0.5, budget / (7 * shares))));
+  const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, budgetSpreads(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
   const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares);
   return {
     model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) },

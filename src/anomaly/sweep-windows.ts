@@ -16,7 +16,7 @@ export interface SweepWindows {
   quarter: number;
   /** A randomized MAC present for at most this long (30 min) is short-lived. */
   shortLived: number;
-  /** New randomized MACs keep appearing while one was first seen within this many sweeps (20 min). */
+  /** New randomized MACs keep appearing while one was first seen within this many sweeps (an hour). */
   fresh: number;
   /** Presence bits that make "the previous hour" (the bit history holds 32 sweeps), and how many of them are "most". */
   hourBits: number;
@@ -35,7 +35,7 @@ export function sweepWindows(intervalSeconds: number): SweepWindows {
     halfHour: sweeps(1800),
     quarter: sweeps(900),
     shortLived: sweeps(1800),
-    fresh: sweeps(1200),
+    fresh: sweeps(3600),
     hourBits,
     hourBitsMost: Math.ceil(0.75 * hourBits),
   };

@@ -6,6 +6,12 @@ import { median } from './quantile.js';
 const DAY = 86_400;
 /** Arrivals and departures in an hour of a day that make it fully busy. */
 const BUSY = 3;
+/**
+ * The least activity assumed at each local hour whatever the history says: people are up and about
+ * in the daytime, so only night hours can be "quiet" (a home where nobody comes or goes on weekday
+ * afternoons is not asleep then). exp(-4 * 0.25) = 0.37 is below the night detector's level.
+ */
+const DAYTIME_ACTIVITY = Array.from({ length: 24 }, (_, h) => (h >= 7 && h <= 21 ? 0.25 : h === 6 || h === 22 ? 0.125 : 0));
 
 export interface LocalTime {
   hod: number; // hour of day
@@ -139,7 +145,7 @@ export class TimeContext {
         const c = (h: number) => activity[k][(h + 24) % 24];
         return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
       };
-      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends))));
+      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
     }
     return out;
   }

@@ -106,7 +106,9 @@ function inject(net: Network, kind: AnomalyKind, s: number, limit: number, segme
       return true;
     }
     case 'always_on_missing': {
-      const cands = net.devices.filter((d) => d.alwaysOn && !INFRA.has(d.role) && d.on[s] && d.on[s + 1]);
+      // established: connected through the three days before (a device set up yesterday is not yet "always on")
+      const established = (d: Device) => s >= 3 * PER_DAY && d.on.subarray(s - 3 * PER_DAY, s + 2).reduce((a, b) => a + b, 0) >= 0.95 * (3 * PER_DAY + 2);
+      const cands = net.devices.filter((d) => d.alwaysOn && !INFRA.has(d.role) && established(d));
       if (cands.length === 0) return false;
       const dur = sweeps(1, 12);
       if (!claim(dur)) return false;
