@@ -21,6 +21,7 @@ import { quantileOfSorted } from './quantile.js';
 export const DETECTOR_NAMES = [
   'new_burst',
   'night_device',
+  'night_random',
   'mass_drop',
   'segment_down',
   'always_on_missing',
@@ -52,6 +53,8 @@ const v = (f: readonly number[], n: FeatureName) => f[FEATURE_INDEX[n]];
 export const DETECTORS: DetectorSpec[] = [
   { name: 'new_burst', features: ['new_30m', 'new_cohort'], input: (f) => Math.max(v(f, 'new_30m'), v(f, 'new_cohort')), floor: 3, margin: 1.5, scale: 0.5, adaptive: true, devices: 'new' },
   { name: 'night_device', features: ['night_new'], input: (f) => v(f, 'night_new'), floor: 0.3, margin: 0.15, scale: 0.07, adaptive: false, devices: 'night' },
+  // private MACs at odd hours are common where a phone re-randomizes its MAC: calibrated per network
+  { name: 'night_random', features: ['night_new_random'], input: (f) => v(f, 'night_new_random'), floor: 0.4, margin: 0.1, scale: 0.07, adaptive: true, devices: 'night_random' },
   { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 3, margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
   { name: 'segment_down', features: ['always_on_missing', 'segment_missing_frac'], input: (f) => v(f, 'always_on_missing'), floor: 1, margin: 1.2, scale: 0.35, adaptive: true, devices: 'overdue' },
   { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: 3, margin: 1, scale: 1, adaptive: true, devices: 'overdue' },

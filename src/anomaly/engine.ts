@@ -34,11 +34,6 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
 };
 
 const SNAPSHOT_VERSION = 2;
-/**
- * Minimum evidence: a sweep is flagged when its score is at or above the threshold and so was the
- * previous sweep's, or when it reaches this (one odd sweep does not page; a certain one does).
- */
-const SURE_SCORE = 0.95;
 /** The first days of a network's history, when every device is new, are not used to calibrate the detectors. */
 const DISCOVERY_SECONDS = 3 * 86_400;
 /** Devices named in a result (and exported per interface): at most this many. */
@@ -272,8 +267,9 @@ export class AnomalyEngine {
     const parts = combine(row.f, this.win, row.p, m);
     const detectors: Record<string, number> = {};
     for (const n of DETECTOR_NAMES) detectors[n] = round(parts.detectors[n]);
+    // minimum evidence: two sweeps in a row at or above the threshold (one odd sweep does not page)
     const above = parts.score >= m.threshold;
-    const anomalous = above && (this.prevAbove || parts.score >= SURE_SCORE);
+    const anomalous = above && this.prevAbove;
     this.prevAbove = above;
     return {
       tsSeconds: ts,

@@ -5,7 +5,8 @@ export const FEATURE_NAMES = [
   'new_cohort', // largest group of present devices first seen in the same sweep, within the last 3 h
   'new_recent', // present devices first seen within the last 3 h
   'new_universal_recent', // ... of those, with a globally administered (vendor) MAC
-  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown device first seen within 3 h (quiet: few arrivals/departures there)
+  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown vendor-MAC device first seen within 3 h (quiet: few arrivals there)
+  'night_new_random', // the same for unknown randomized (private) MACs
   'unknown_present', // present devices not in known_devices
   'unfamiliar_present', // present, not known, and seen on fewer than 3 distinct days
   'gone_recent', // devices present most of the previous hour, now missing for >= 2 sweeps

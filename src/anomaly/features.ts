@@ -39,7 +39,7 @@ export interface Involved {
   /** since when: first missed sweep of a missing device, first sweep of a new one, else this sweep */
   sinceTs: number;
 }
-export type InvolvedGroup = 'drop' | 'overdue' | 'new' | 'night' | 'gateway' | 'ip' | 'churn';
+export type InvolvedGroup = 'drop' | 'overdue' | 'new' | 'night' | 'night_random' | 'gateway' | 'ip' | 'churn';
 
 /** Share of clock hours a device must answer in (at least once) to count as always on. */
 const ALWAYS_ON_COVERAGE = 0.95;
@@ -49,6 +49,8 @@ const ALWAYS_ON_HOURS = 72;
 const OVERDUE_Z = 3;
 /** always_on_surprise when no always-on device is missing (below any device's surprise at a 2-sweep gap). */
 const NONE_MISSING = -5;
+/** How much a known device coming back weighs in an hour's activity (a new device arriving weighs 1). */
+const RETURN_WEIGHT = 1 / 6;
 /** The most a single vanished device weighs in a mass drop (nats: e^-5 is a once-in-150 chance). */
 const MAX_SURPRISE = 5;
 /** A `critical` device's gap counts as this much more surprising (e times). */
@@ -249,7 +251,15 @@ export class FeatureState {
     }
     vanishedLongRandom.sort((a, b) => a.lastIdx - b.lastIdx); // pop() pairs the most recently vanished
     const quietNow = this.time.quietWeight(t.hod, ts);
-    let night: Involved | null = null;
+    // the most unusual arrival hour of a new unknown device, vendor and randomized MACs apart
+    const night: Record<'night' | 'night_random', Involved | null> = { night: null, night_random: null };
+    const noteNight = (mac: string, random: boolean, rarity: number, sinceTs: number) => {
+      const group = random ? 'night_random' : 'night';
+      const col = random ? F.night_new_random : F.night_new;
+      if (rarity <= f[col]) return;
+      f[col] = rarity;
+      night[group] = { group, mac, weight: rarity, sinceTs };
+    };
     const fresh: Involved[] = [];
     for (const [mac] of present) {
       const info = this.macs.get(mac);
@@ -271,10 +281,7 @@ export class FeatureState {
         if (!rotation && !known) {
           f[F.new_30m]++;
           fresh.push({ group: 'new', mac, weight: 1, sinceTs: ts });
-          if (quietNow > f[F.night_new]) {
-            f[F.night_new] = quietNow;
-            night = { group: 'night', mac, weight: quietNow, sinceTs: ts };
-          }
+          noteNight(mac, isRandomizedMac(mac), quietNow, ts);
         }
         if (!known) f[F.unfamiliar_present]++;
         continue;
@@ -289,16 +296,13 @@ export class FeatureState {
             f[F.new_30m]++;
             fresh.push({ group: 'new', mac, weight: 1, sinceTs: info.firstTs });
           }
-          if (info.quietAtFirst > f[F.night_new]) {
-            f[F.night_new] = info.quietAtFirst;
-            night = { group: 'night', mac, weight: info.quietAtFirst, sinceTs: info.firstTs };
-          }
+          noteNight(mac, info.random, info.quietAtFirst, info.firstTs);
         }
       }
     }
     for (const c of cohorts.values()) f[F.new_cohort] = Math.max(f[F.new_cohort], c);
     if (fresh.length >= 2) involved.push(...fresh);
-    if (night) involved.push(night);
+    for (const n of [night.night, night.night_random]) if (n) involved.push(n);
 
     // --- IP <-> MAC bindings
     for (const [ip, macs] of ipToMacs) {
@@ -412,11 +416,8 @@ export class FeatureState {
       if (here) {
         if (info.curGap > 0) {
           recordGap(info, ts, this.opts.windowSeconds);
-          if (info.curGap >= w.hour && !inBootstrap) {
-            // back after >= 1 h: an arrival now and a departure when it was last seen
-            this.time.addArrival(ts);
-            this.time.addArrival(info.lastTs);
-          }
+          // back after >= 1 h: a known device arriving
+          if (info.curGap >= w.hour && !inBootstrap) this.time.addArrival(ts, RETURN_WEIGHT);
         }
         info.curGap = 0;
       } else info.curGap++;
@@ -440,7 +441,7 @@ export class FeatureState {
         info = newInfo(ts, idx, t.day, this.hourCount, { bootstrap: inBootstrap, random, rotation: rotationNow.has(mac), quietAtFirst: quietNow });
         this.macs.set(mac, info);
         this.active.set(mac, info);
-        if (!inBootstrap && !info.rotation) this.time.addArrival(ts);
+        if (!inBootstrap && !info.rotation) this.time.addArrival(ts, 1);
       }
       if (ips.size >= 2) {
         info.proxySinceTs ??= ts;

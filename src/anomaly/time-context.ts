@@ -4,12 +4,12 @@
 import { median } from './quantile.js';
 
 const DAY = 86_400;
-/** Arrivals and departures in an hour of a day that make it fully busy. */
-const BUSY = 3;
+/** How fast an hour stops being quiet as arrivals there become usual: exp(-8 r), 0.45 at r = 0.1 (a new device there one day in ten). */
+const QUIET_STEEPNESS = 6;
 /**
  * The least activity assumed at each local hour whatever the history says: people are up and about
  * in the daytime, so only night hours can be "quiet" (a home where nobody comes or goes on weekday
- * afternoons is not asleep then). exp(-4 * 0.25) = 0.37 is below the night detector's level.
+ * afternoons is not asleep then). exp(-8 * 0.125) = 0.37 is below the night detectors' levels.
  */
 const DAYTIME_ACTIVITY = Array.from({ length: 24 }, (_, h) => (h >= 7 && h <= 21 ? 0.25 : h === 6 || h === 22 ? 0.125 : 0));
 
@@ -22,7 +22,7 @@ export interface LocalTime {
 }
 
 type Count = { ts: number; v: number };
-type Arrival = { ts: number; hod: number; day: number; weekend: number };
+type Arrival = { ts: number; hod: number; day: number; weekend: number; weight: number };
 
 /** TimeContext as plain data (JSON-safe); part of FeatureStateSnapshot. */
 export interface TimeContextSnapshot {
@@ -99,20 +99,20 @@ export class TimeContext {
     return { hod, dow, how: dow * 24 + hod, frac: secOfDay / DAY, day: days };
   }
 
-  /** A device arrived (first seen, or back after >= 1 h) or left (for >= 1 h) at `ts`. */
-  addArrival(ts: number): void {
+  /** A device arrived at `ts`: first seen (weight 1), or a known one back after >= 1 h (less). */
+  addArrival(ts: number, weight: number): void {
     const t = this.localTime(ts);
-    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0 });
+    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0, weight });
   }
 
   /**
-   * Rarity of comings and goings at this hour of day: exp(-4 * r), where r is the larger of the weekday
-   * and the weekend rate of activity in this hour, smoothed over +-1 h. A day's activity in an hour is
-   * the number of arrivals (first seen, or back after >= 1 h) and departures (for >= 1 h) there, counted
-   * up to 3: one phone coming back (from a long doze, or a guard's round) makes an hour a little busy, a household
-   * or an office coming and going makes it fully busy, and one burst in the history does not count
-   * more than a normal evening. Taking the larger of the two day types makes "quiet" mean night, not
-   * "nobody home on weekdays".
+   * Rarity of arrivals at this hour of day: exp(-8 * r), where r is the larger of the weekday and the
+   * weekend rate of activity in this hour, smoothed over +-1 h. A day's activity in an hour is its
+   * arrivals there, at most 1: a new device makes the hour busy that day (the question is whether new
+   * devices show up at this hour), a known device back after >= 1 h counts 1/6 (one phone back from a
+   * long doze or a guard's round makes an hour a little busy, a household coming home makes it busy),
+   * and one burst in the history counts no more than one guest. Taking the larger of the two day types
+   * makes "quiet" mean night, not "nobody home on weekdays".
    */
   quietWeight(hod: number, ts: number): number {
     // recomputed once per local hour (deterministic: depends only on the sweeps folded in so far)
@@ -127,10 +127,10 @@ export class TimeContext {
 
   private computeQuiet(ts: number): number[] {
     const from = ts - this.opts.windowSeconds;
-    // per day type and hour: arrivals and departures on each day
+    // per day type and hour: arrivals on each day
     const perDay: Map<number, number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Map<number, number>()));
-    for (const a of this.arrivals) if (a.ts >= from) perDay[a.weekend][a.hod].set(a.day, (perDay[a.weekend][a.hod].get(a.day) ?? 0) + 1);
-    const activity = perDay.map((hours) => hours.map((days) => [...days.values()].reduce((sum, n) => sum + Math.min(1, n / BUSY), 0)));
+    for (const a of this.arrivals) if (a.ts >= from) perDay[a.weekend][a.hod].set(a.day, (perDay[a.weekend][a.hod].get(a.day) ?? 0) + a.weight);
+    const activity = perDay.map((hours) => hours.map((days) => [...days.values()].reduce((sum, n) => sum + Math.min(1, n), 0)));
     const start = Math.max(this.startTs ?? ts, from);
     let weekdays = 0;
     let weekends = 0;
@@ -145,7 +145,7 @@ export class TimeContext {
         const c = (h: number) => activity[k][(h + 24) % 24];
         return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
       };
-      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
+      out.push(Math.exp(-QUIET_STEEPNESS * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
     }
     return out;
   }
