@@ -15,6 +15,8 @@
  */
 import { FEATURE_INDEX, type FeatureName } from './feature-names.js';
 import type { InvolvedGroup } from './features.js';
+import { DEFAULT_TUNING } from './tuning.js';
+import type { Tuning } from './types.js';
 import { G50, G75, gumbelLevel } from './gumbel.js';
 import { quantileOfSorted } from './quantile.js';
 
@@ -38,6 +40,8 @@ export interface DetectorSpec {
   input: (f: readonly number[]) => number;
   /** value never considered suspicious, whatever the history */
   floor: number;
+  /** the Tuning setting that replaces `floor`, if any */
+  tunedFloor?: 'dropFloor' | 'alwaysOnFloor';
   /** least distance above max(floor, q75 of the daily maxima) where the detector fires */
   margin: number;
   /** least logistic scale (the score goes from 0.27 to 0.73 over two scales around the level) */
@@ -55,9 +59,9 @@ export const DETECTORS: DetectorSpec[] = [
   { name: 'night_device', features: ['night_new'], input: (f) => v(f, 'night_new'), floor: 0.3, margin: 0.15, scale: 0.07, adaptive: false, devices: 'night' },
   // private MACs at odd hours are common where a phone re-randomizes its MAC: calibrated per network
   { name: 'night_random', features: ['night_new_random'], input: (f) => v(f, 'night_new_random'), floor: 0.4, margin: 0.1, scale: 0.07, adaptive: true, devices: 'night_random' },
-  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 3, margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
+  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 3, tunedFloor: 'dropFloor', margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
   { name: 'segment_down', features: ['always_on_missing', 'segment_missing_frac'], input: (f) => v(f, 'always_on_missing'), floor: 1, margin: 1.2, scale: 0.35, adaptive: true, devices: 'overdue' },
-  { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: 3, margin: 1, scale: 1, adaptive: true, devices: 'overdue' },
+  { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: 3, tunedFloor: 'alwaysOnFloor', margin: 1, scale: 1, adaptive: true, devices: 'overdue' },
   { name: 'gateway_spoof', features: ['gateway_conflict'], input: (f) => v(f, 'gateway_conflict'), floor: 0, margin: 0.5, scale: 0.1, adaptive: false, devices: 'gateway' },
   { name: 'ip_conflict', features: ['dup_ip', 'ip_takeover'], input: (f) => v(f, 'dup_ip') + v(f, 'ip_takeover'), floor: 0, margin: 0.6, scale: 0.2, adaptive: true, devices: 'ip' },
   { name: 'mac_churn', features: ['random_churn', 'random_new_1h'], input: (f) => v(f, 'random_churn'), floor: 1, margin: 0.6, scale: 0.25, adaptive: true, devices: 'churn' },
@@ -155,11 +159,14 @@ export function budgetSpreads(budgetPerWeek: number, shares: number): number {
 }
 
 /** Every detector's level from the window's detector inputs (DETECTORS.length per row, rows [from, to)), with the false-alarm budget split between `shares` parts. */
-export function calibrateDetectors(inputs: ArrayLike<number>, ts: ArrayLike<number>, from: number, to: number, budgetPerWeek: number, shares: number): Calibration {
+export function calibrateDetectors(inputs: ArrayLike<number>, ts: ArrayLike<number>, from: number, to: number, budgetPerWeek: number, shares: number, tuning: Tuning = DEFAULT_TUNING): Calibration {
   const k = budgetSpreads(budgetPerWeek, shares);
   const daily = dailyMaxima(inputs, DETECTORS.length, ts, from, to);
   const out = {} as Calibration;
-  DETECTORS.forEach((d, j) => (out[d.name] = { ...calibrateLevel(daily[j], d, k), rows: rankSample(inputs, DETECTORS.length, j, from, to) }));
+  DETECTORS.forEach((d, j) => {
+    const spec = d.tunedFloor ? { ...d, floor: tuning[d.tunedFloor] } : d;
+    out[d.name] = { ...calibrateLevel(daily[j], spec, k), rows: rankSample(inputs, DETECTORS.length, j, from, to) };
+  });
   return out;
 }
 

@@ -15,10 +15,11 @@
  *    restoreSnapshot() save and load that state directly (no replay), so a restart costs one training.
  */
 import { performance } from 'node:perf_hooks';
-import type { AnomalyOptions, AnomalyResult, Contribution, DeviceContribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
+import type { AnomalyOptions, AnomalyResult, Contribution, DeviceContribution, EngineStatus, KnownDevice, SweepRecord, Tuning } from './types.js';
 import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, featureRecord, type FeatureName } from './feature-names.js';
 import { FeatureState, type InvolvedGroup } from './features.js';
 import { DETECTORS, DETECTOR_NAMES } from './detectors.js';
+import { DEFAULT_TUNING } from './tuning.js';
 import { featureAttribution } from './forest.js';
 import { combine, trainModel, type ScoreParts, type TrainedModel } from './model.js';
 import type { EngineSnapshot } from './snapshot-codec.js';
@@ -79,7 +80,12 @@ export class AnomalyEngine {
   }
 
   private stateOptions() {
-    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds };
+    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds, quietSteepness: this.tuning.quietSteepness };
+  }
+
+  /** The tuned settings in use (DEFAULT_TUNING unless the options override some). */
+  get tuning(): Tuning {
+    return { ...DEFAULT_TUNING, ...this.opts.tuning };
   }
 
   private get slots(): number {
@@ -194,6 +200,7 @@ export class AnomalyEngine {
       warmupSweeps: this.opts.warmupSweeps,
       retrainEverySweeps: this.opts.retrainEverySweeps,
       forest: this.forestFingerprint(),
+      tuning: this.tuningFingerprint(),
       sweepsSeen: this.sweepsSeen,
       lastTs: this.lastTs,
       dues: this.dues.map(([i, t]) => [i, t]),
@@ -209,6 +216,11 @@ export class AnomalyEngine {
   private forestFingerprint(): string {
     const o = this.opts;
     return `seed ${o.seed ?? 1}, ${this.slots} forests of ${o.treesPerForest ?? 10} trees, samples of ${o.sampleSize ?? 256}`;
+  }
+
+  /** The tuning the feature state depends on (a snapshot taken under another is not used). */
+  private tuningFingerprint(): string {
+    return `quiet steepness ${this.tuning.quietSteepness}`;
   }
 
   /**
@@ -227,6 +239,7 @@ export class AnomalyEngine {
       ['warm-up', snap.warmupSweeps, o.warmupSweeps],
       ['retrain interval', snap.retrainEverySweeps, o.retrainEverySweeps],
       ['forest', snap.forest, this.forestFingerprint()],
+      ['tuning', snap.tuning, this.tuningFingerprint()],
     ];
     for (const [what, a, b] of same) if (a !== b) return `snapshot ${what} ${String(a)} differs from ${String(b)}`;
     const n = snap.rowTs.length;
@@ -368,7 +381,7 @@ export class AnomalyEngine {
       slice = performance.now();
     };
     const trained = await trainModel(
-      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, dueTs: due.ts, calibrateFromTs: (this.state.firstSweepTs ?? -Infinity) + DISCOVERY_SECONDS, opts: this.opts },
+      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, dueTs: due.ts, tuning: this.tuning, calibrateFromTs: (this.state.firstSweepTs ?? -Infinity) + DISCOVERY_SECONDS, opts: this.opts },
       pause,
     );
     if (!trained) return false;

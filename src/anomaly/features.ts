@@ -10,6 +10,7 @@ import { catchUp, copyInfo, foldHour, foldPresence, gapsPerHour, hourCoverage, n
 import { FEATURE_INDEX, FEATURE_NAMES } from './feature-names.js';
 import { gumbelFromQuartiles } from './gumbel.js';
 import { quantileOfSorted } from './quantile.js';
+import { DEFAULT_TUNING } from './tuning.js';
 import { groupAnswers } from './sweep-answers.js';
 import { GatewayWatch, type GatewayWatchSnapshot } from './gateway-watch.js';
 import { sweepWindows, type SweepWindows } from './sweep-windows.js';
@@ -62,6 +63,8 @@ export interface FeatureStateOptions {
   tzOffsetMinutes: number;
   /** Seconds between sweeps (default 300). */
   intervalSeconds?: number;
+  /** Tuning.quietSteepness (default DEFAULT_TUNING's) */
+  quietSteepness?: number;
 }
 
 const PROXY_CLASSES = /extender|repeater|bridge|mesh|^ap$|access.?point/i;
@@ -90,7 +93,7 @@ export class FeatureState {
 
   constructor(private readonly opts: FeatureStateOptions, known: KnownDevice[] = []) {
     this.w = sweepWindows(opts.intervalSeconds ?? 300);
-    this.time = new TimeContext(opts, this.w.day);
+    this.time = new TimeContext({ ...opts, quietSteepness: opts.quietSteepness ?? DEFAULT_TUNING.quietSteepness }, this.w.day);
     this.gateway = new GatewayWatch(opts.gatewayIp, this.w.hour);
     this.setKnown(known);
   }

@@ -3,7 +3,7 @@
 import { budgetSpreads, calibrateDetectors, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, levelScore, rankSample, type Calibration, type Level } from './detectors.js';
 import { forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
 import { mixSeed } from './prng.js';
-import type { AnomalyOptions } from './types.js';
+import type { AnomalyOptions, Tuning } from './types.js';
 import { FeatureWindow } from './window.js';
 
 /** Every score is calibrated so that 0.5 is where it fires: the threshold is the same on every network. */
@@ -21,7 +21,13 @@ export interface TrainedModel {
   threshold: number;
   trainedTs: number;
   samples: number;
+  /** the forests' typed arrays and the levels' ranking samples */
   bytes: number;
+}
+
+/** Bytes of the ranking samples kept with the levels. */
+function rankBytes(cal: Calibration, forest: Level): number {
+  return Object.values(cal).reduce((a, l) => a + l.rows.byteLength, forest.rows.byteLength);
 }
 
 export interface ScoreParts {
@@ -68,6 +74,7 @@ export interface TrainInput {
   /** the current model: slots whose due time did not change keep their forest */
   prev: TrainedModel | null;
   dueTs: number;
+  tuning: Tuning;
   /** rows before this time are not used for calibration (the network's first days, when every device is new) */
   calibrateFromTs: number;
   opts: Pick<AnomalyOptions, 'treesPerForest' | 'sampleSize' | 'seed' | 'intervalSeconds' | 'falseAlarmsPerWeek'>;
@@ -124,9 +131,9 @@ export async function trainModel(input: TrainInput, pause: () => Promise<void>):
   if (calFrom < from || (to - calFrom) * opts.intervalSeconds < 3 * 86400) calFrom = from;
   const forestDaily = dailyMaxima(raw.subarray(calFrom - from), 1, win.ts.subarray(calFrom, to), 0, to - calFrom)[0];
   const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, budgetSpreads(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
-  const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares);
+  const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares, input.tuning);
   return {
-    model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) },
+    model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) + rankBytes(calibration, forestLevel) },
     forestsTrained,
   };
 }

@@ -19,6 +19,8 @@ export interface EngineSnapshot {
   retrainEverySweeps: number;
   /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
   forest: string;
+  /** the tuned settings the feature state depends on */
+  tuning: string;
   sweepsSeen: number;
   lastTs: number;
   dues: [index: number, ts: number][];

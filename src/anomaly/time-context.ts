@@ -4,12 +4,11 @@
 import { median } from './quantile.js';
 
 const DAY = 86_400;
-/** How fast an hour stops being quiet as arrivals there become usual: exp(-8 r), 0.45 at r = 0.1 (a new device there one day in ten). */
-const QUIET_STEEPNESS = 6;
 /**
  * The least activity assumed at each local hour whatever the history says: people are up and about
  * in the daytime, so only night hours can be "quiet" (a home where nobody comes or goes on weekday
- * afternoons is not asleep then). exp(-8 * 0.125) = 0.37 is below the night detectors' levels.
+ * afternoons is not asleep then): at the tuned steepness the daytime rarity stays below the night
+ * detectors' levels.
  */
 const DAYTIME_ACTIVITY = Array.from({ length: 24 }, (_, h) => (h >= 7 && h <= 21 ? 0.25 : h === 6 || h === 22 ? 0.125 : 0));
 
@@ -54,7 +53,7 @@ export class TimeContext {
 
   /** `recentSweeps`: how many sweeps of counts to keep as the last fallback of the typical count (a day). */
   constructor(
-    private readonly opts: { windowSeconds: number; tzOffsetMinutes: number },
+    private readonly opts: { windowSeconds: number; tzOffsetMinutes: number; quietSteepness: number },
     private readonly recentSweeps: number,
   ) {}
 
@@ -106,7 +105,7 @@ export class TimeContext {
   }
 
   /**
-   * Rarity of arrivals at this hour of day: exp(-8 * r), where r is the larger of the weekday and the
+   * Rarity of arrivals at this hour of day: exp(-s * r) (s: Tuning.quietSteepness), where r is the larger of the weekday and the
    * weekend rate of activity in this hour, smoothed over +-1 h. A day's activity in an hour is its
    * arrivals there, at most 1: a new device makes the hour busy that day (the question is whether new
    * devices show up at this hour), a known device back after >= 1 h counts 1/6 (one phone back from a
@@ -145,7 +144,7 @@ export class TimeContext {
         const c = (h: number) => activity[k][(h + 24) % 24];
         return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
       };
-      out.push(Math.exp(-QUIET_STEEPNESS * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
+      out.push(Math.exp(-this.opts.quietSteepness * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
     }
     return out;
   }

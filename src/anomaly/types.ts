@@ -21,6 +21,19 @@ export interface KnownDevice {
   can_sleep?: boolean;
 }
 
+/**
+ * The engine's few settings that were chosen on development histories (bench/ANOMALY.md): not part of
+ * the configuration, overridable for the evaluation.
+ */
+export interface Tuning {
+  /** How fast an hour stops being quiet for the night detectors as arrivals there become usual: rarity exp(-s * r). */
+  quietSteepness: number;
+  /** Floor (nats) of the mass-drop detector: how surprising a group of devices vanishing together must at least be. */
+  dropFloor: number;
+  /** Floor (nats) of the always-on detector: how surprising the longest gap must at least be. */
+  alwaysOnFloor: number;
+}
+
 export interface AnomalyOptions {
   /** Seconds between sweeps (default 300): the feature windows are hours and days of sweeps at this interval. */
   intervalSeconds: number;
@@ -43,6 +56,8 @@ export interface AnomalyOptions {
   treesPerForest?: number;
   /** Rows per forest sample (default 256, as in the isolation-forest paper). */
   sampleSize?: number;
+  /** Settings chosen on development histories (default DEFAULT_TUNING). */
+  tuning?: Partial<Tuning>;
 }
 
 export type ModelState = 'training' | 'ready';
