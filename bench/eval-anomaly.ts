@@ -26,7 +26,7 @@ import { generateB } from './anomaly/generator-b/index.js';
 import { ANOMALY_KINDS, type SimScenario } from './anomaly/scenario.js';
 import { averagePrecision, judgeHistory, rocAuc, type HistoryVerdict } from './anomaly/evaluation.js';
 import { scoreRow, trainSmallForest } from '../src/anomaly/forest.js';
-import { chooseThreshold } from '../src/anomaly/threshold.js';
+import { chooseThreshold } from './anomaly/budget-threshold.js';
 import { AnomalyEngine } from '../src/anomaly/engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/anomaly/snapshot-codec.js';
 import type { AnomalyOptions, SweepRecord, Tuning } from '../src/anomaly/types.js';

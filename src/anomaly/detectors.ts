@@ -2,14 +2,14 @@
  * Layer 1: explainable detectors, one per kind of event. Each reads one or two features and fires
  * (score >= 0.5) when its input passes its own level, calibrated on THIS network's training window:
  *
- *   level = max(floor, q75) + max(margin, k * (q75 - q50))
+ *   level = max(floor + margin, q75 + margin, the Gumbel quantile at budget / (7 * detectors))
  *
- * where q50 and q75 are quantiles of the input's DAILY MAXIMA over the window. Read as a Gumbel fit of
- * the daily maxima through those two quantiles, `k` puts the level where a day exceeds it with
- * probability budget / (7 * number of detectors): each detector gets its share of the false-alarm
- * budget, a network where a detector's input is noisy gets a higher level, a quiet one keeps the
- * physical floor plus margin. The quantiles ignore the worst quarter of the days, so incidents in the
- * window (even one every few days) do not raise the level. Detectors whose input means the same on every
+ * over the input's DAILY MAXIMA in the window: a Gumbel law is fitted to them through their median and
+ * mean absolute deviation (gumbel.ts), and the level is where a day exceeds it with probability
+ * budget / (7 * number of detectors): each detector gets its share of the false-alarm budget, a network
+ * where a detector's input is noisy gets a higher level, a quiet one keeps the physical floor plus
+ * margin. Days below the floor count at the floor, so how far below it a day stayed does not widen the
+ * fit. Median-based, the fit is not moved by a few incident days in the window. Detectors whose input means the same on every
  * network (the gateway answered by a stranger, an arrival at an hour nothing arrives) are not
  * adapted: their level is floor + margin.
  */
@@ -17,7 +17,7 @@ import { FEATURE_INDEX, type FeatureName } from './feature-names.js';
 import type { InvolvedGroup } from './features.js';
 import { DEFAULT_TUNING } from './tuning.js';
 import type { Tuning } from './types.js';
-import { G50, G75, gumbelLevel } from './gumbel.js';
+import { gumbelFit, gumbelLevel } from './gumbel.js';
 import { quantileOfSorted } from './quantile.js';
 
 export const DETECTOR_NAMES = [
@@ -42,7 +42,7 @@ export interface DetectorSpec {
   floor: number;
   /** the Tuning setting that replaces `floor`, if any */
   tunedFloor?: 'dropFloor' | 'alwaysOnFloor';
-  /** least distance above max(floor, q75 of the daily maxima) where the detector fires */
+  /** least distance above the floor and above the upper quartile of the daily maxima where the detector fires */
   margin: number;
   /** least logistic scale (the score goes from 0.27 to 0.73 over two scales around the level) */
   scale: number;
@@ -113,23 +113,14 @@ export function rankSample(values: ArrayLike<number>, width: number, j: number, 
   return out.sort();
 }
 
-/**
- * How many (q75 - q50) spreads above the 75 % quantile of the daily maxima a day's maximum exceeds
- * with probability p, when the daily maxima follow a Gumbel law.
- */
-export function spreadsAboveQ75(p: number): number {
-  return Math.max(0, (gumbelLevel({ mu: 0, beta: 1 }, p) - G75) / (G75 - G50));
-}
-
-/** The level and scale of one input from its daily maxima (see the file comment). */
-export function calibrateLevel(dailyMax: number[], o: { floor: number; margin: number; scale: number; adaptive: boolean }, k: number): { level: number; scale: number } {
+/** The level and scale of one input from its daily maxima (see the file comment); p is a day's share of the false-alarm budget. */
+export function calibrateLevel(dailyMax: number[], o: { floor: number; margin: number; scale: number; adaptive: boolean }, p: number): { level: number; scale: number } {
   if (!o.adaptive || dailyMax.length === 0) return { level: o.floor + o.margin, scale: o.scale };
-  // below the floor nothing counts: how far below it a day stayed says nothing about the tail
   const s = Float64Array.from(dailyMax, (x) => Math.max(o.floor, x)).sort();
   const q50 = quantileOfSorted(s, 0.5);
-  const q75 = quantileOfSorted(s, 0.75);
-  const spread = Math.max(0, q75 - q50);
-  return { level: Math.max(o.floor, q75) + Math.max(o.margin, k * spread), scale: Math.max(o.scale, spread) };
+  const g = gumbelFit(s, q50, 0);
+  const level = Math.max(o.floor + o.margin, quantileOfSorted(s, 0.75) + o.margin, gumbelLevel(g, p));
+  return { level, scale: Math.max(o.scale, g.beta) };
 }
 
 /**
@@ -153,19 +144,19 @@ export function dailyMaxima(values: ArrayLike<number>, width: number, ts: ArrayL
   return daily;
 }
 
-/** Spreads above q75 for a daily exceedance probability of budget / (7 * shares). */
-export function budgetSpreads(budgetPerWeek: number, shares: number): number {
-  return spreadsAboveQ75(Math.min(0.5, budgetPerWeek / (7 * shares)));
+/** A day's share of the false-alarm budget for one of `shares` parts: budget / (7 * shares), at most one day in two. */
+export function dailyShare(budgetPerWeek: number, shares: number): number {
+  return Math.min(0.5, budgetPerWeek / (7 * shares));
 }
 
 /** Every detector's level from the window's detector inputs (DETECTORS.length per row, rows [from, to)), with the false-alarm budget split between `shares` parts. */
 export function calibrateDetectors(inputs: ArrayLike<number>, ts: ArrayLike<number>, from: number, to: number, budgetPerWeek: number, shares: number, tuning: Tuning = DEFAULT_TUNING): Calibration {
-  const k = budgetSpreads(budgetPerWeek, shares);
+  const p = dailyShare(budgetPerWeek, shares);
   const daily = dailyMaxima(inputs, DETECTORS.length, ts, from, to);
   const out = {} as Calibration;
   DETECTORS.forEach((d, j) => {
     const spec = d.tunedFloor ? { ...d, floor: tuning[d.tunedFloor] } : d;
-    out[d.name] = { ...calibrateLevel(daily[j], spec, k), rows: rankSample(inputs, DETECTORS.length, j, from, to) };
+    out[d.name] = { ...calibrateLevel(daily[j], spec, p), rows: rankSample(inputs, DETECTORS.length, j, from, to) };
   });
   return out;
 }

@@ -1,6 +1,6 @@
 // The anomaly model: small isolation forests per slot, and where each detector and the forest fire on
 // this network, all learned from the feature window; and how it scores a window row.
-import { budgetSpreads, calibrateDetectors, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, levelScore, rankSample, type Calibration, type Level } from './detectors.js';
+import { calibrateDetectors, dailyShare, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, levelScore, rankSample, type Calibration, type Level } from './detectors.js';
 import { forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
 import { mixSeed } from './prng.js';
 import type { AnomalyOptions, Tuning } from './types.js';
@@ -130,7 +130,7 @@ export async function trainModel(input: TrainInput, pause: () => Promise<void>):
   let calFrom = win.firstAfter(input.calibrateFromTs - 1e-9);
   if (calFrom < from || (to - calFrom) * opts.intervalSeconds < 3 * 86400) calFrom = from;
   const forestDaily = dailyMaxima(raw.subarray(calFrom - from), 1, win.ts.subarray(calFrom, to), 0, to - calFrom)[0];
-  const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, budgetSpreads(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
+  const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, dailyShare(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
   const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares, input.tuning);
   return {
     model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) + rankBytes(calibration, forestLevel) },
