@@ -32,6 +32,7 @@ import { decodeSnapshot, encodeSnapshot } from '../src/anomaly/snapshot-codec.js
 import type { AnomalyOptions, SweepRecord, Tuning } from '../src/anomaly/types.js';
 import { DEFAULT_TUNING } from '../src/anomaly/tuning.js';
 import { DETECTOR_NAMES } from '../src/anomaly/detectors.js';
+import { FeatureWindow } from '../src/anomaly/window.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -413,8 +414,8 @@ async function liveMeasure(seed: number): Promise<string[]> {
   lines.push(`| retrain wall time median / max (includes yields to other work) | ${f1(median(run.wall))} / ${f1(maxOf(run.wall))} ms |`);
   lines.push(`| observe() max | ${fmt(run.observeMax, 2)} ms |`);
   lines.push(`| max event-loop block over the live run (perf_hooks delay histogram max / max gap between 1 ms timer ticks) | ${f1(h.max / 1e6)} / ${f1(maxTick)} ms |`);
-  lines.push(`| model: forest (typed arrays, ${engine.options.forests ?? 6} forests × ${engine.options.treesPerForest ?? 10} trees) | ${(info.bytes / 1024).toFixed(0)} KiB |`);
-  lines.push(`| feature window (${info.samples} rows) | ${((info.samples * 24 * 8) / 1024).toFixed(0)} KiB of features |`);
+  lines.push(`| model: forest (typed arrays, ${engine.options.forests ?? 6} forests × ${engine.options.treesPerForest ?? 10} trees) and the levels' ranking samples | ${(info.bytes / 1024).toFixed(0)} KiB |`);
+  lines.push(`| feature window (${info.samples} rows) | ${((info.samples * FeatureWindow.featureWidth * 8) / 1024).toFixed(0)} KiB of features |`);
   lines.push(`| 1-minute sweeps (${denseInfo.samples} rows in the window): retrain CPU median / max; sum of slices median / max; longest slice; model | ${f1(median(denseRun.cpu))} / ${f1(maxOf(denseRun.cpu))} ms; ${f1(median(denseRun.sliceCpu))} / ${f1(maxOf(denseRun.sliceCpu))} ms; ${f1(denseRun.longestSlice)} ms; ${(denseInfo.bytes / 1024).toFixed(0)} KiB |`);
   return lines;
 }
@@ -570,6 +571,9 @@ async function main(): Promise<void> {
   out.push('| run | settings | ROC AUC, mean (worst history) | events caught | false-alarm episodes / week, worst history |');
   out.push('|---|---|---|---|---|');
   out.push(...summaryRows);
+  out.push('');
+  // what generator B assumes, kept next to its code
+  out.push(readFileSync(join(import.meta.dirname, 'anomaly/generator-b/sources.md'), 'utf8').trimEnd());
   out.push('');
   out.push(...body);
   out.push('## Tuning grid (development seeds)');

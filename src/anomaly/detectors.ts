@@ -59,9 +59,9 @@ export const DETECTORS: DetectorSpec[] = [
   { name: 'night_device', features: ['night_new'], input: (f) => v(f, 'night_new'), floor: 0.3, margin: 0.15, scale: 0.07, adaptive: false, devices: 'night' },
   // private MACs at odd hours are common where a phone re-randomizes its MAC: calibrated per network
   { name: 'night_random', features: ['night_new_random'], input: (f) => v(f, 'night_new_random'), floor: 0.4, margin: 0.1, scale: 0.07, adaptive: true, devices: 'night_random' },
-  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: 3, tunedFloor: 'dropFloor', margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
+  { name: 'mass_drop', features: ['drop_sync', 'drop_share'], input: (f) => v(f, 'drop_sync'), floor: DEFAULT_TUNING.dropFloor, tunedFloor: 'dropFloor', margin: 1.5, scale: 1, adaptive: true, devices: 'drop' },
   { name: 'segment_down', features: ['always_on_missing', 'segment_missing_frac'], input: (f) => v(f, 'always_on_missing'), floor: 1, margin: 1.2, scale: 0.35, adaptive: true, devices: 'overdue' },
-  { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: 3, tunedFloor: 'alwaysOnFloor', margin: 1, scale: 1, adaptive: true, devices: 'overdue' },
+  { name: 'always_on_missing', features: ['always_on_surprise', 'always_on_missing'], input: (f) => v(f, 'always_on_surprise'), floor: DEFAULT_TUNING.alwaysOnFloor, tunedFloor: 'alwaysOnFloor', margin: 1, scale: 1, adaptive: true, devices: 'overdue' },
   { name: 'gateway_spoof', features: ['gateway_conflict'], input: (f) => v(f, 'gateway_conflict'), floor: 0, margin: 0.5, scale: 0.1, adaptive: false, devices: 'gateway' },
   { name: 'ip_conflict', features: ['dup_ip', 'ip_takeover'], input: (f) => v(f, 'dup_ip') + v(f, 'ip_takeover'), floor: 0, margin: 0.6, scale: 0.2, adaptive: true, devices: 'ip' },
   { name: 'mac_churn', features: ['random_churn', 'random_new_1h'], input: (f) => v(f, 'random_churn'), floor: 1, margin: 0.6, scale: 0.25, adaptive: true, devices: 'churn' },
@@ -100,6 +100,7 @@ export function levelScore(x: number, c: Level): number {
     if (c.rows[mid] < x) lo = mid + 1;
     else hi = mid;
   }
+  if (lo === 0) return 0; // every row reaches it
   const rarest = Math.log(m + 1);
   const r = -Math.log((m - lo + 1) / (m + 1));
   return (0.5 * r) / (rarest + 1);

@@ -205,6 +205,7 @@ export class AnomalyEngine {
       lastTs: this.lastTs,
       dues: this.dues.map(([i, t]) => [i, t]),
       firstDueTs: this.firstDueTs,
+      above: this.prevAbove,
       state: this.state.snapshot(),
       rowTs: Array.from(w.ts.subarray(w.start, w.end())),
       rows: w.f.slice(w.start * FeatureWindow.featureWidth, w.end() * FeatureWindow.featureWidth),
@@ -259,6 +260,7 @@ export class AnomalyEngine {
     this.lastTs = snap.lastTs;
     this.dues = snap.dues.map(([i, t]) => [i, t]);
     this.firstDueTs = snap.firstDueTs;
+    this.prevAbove = snap.above === true;
     const last = this.dues[this.dues.length - 1];
     if (last) this.due = { index: last[0], ts: last[1] };
   }

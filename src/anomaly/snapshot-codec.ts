@@ -25,6 +25,8 @@ export interface EngineSnapshot {
   lastTs: number;
   dues: [index: number, ts: number][];
   firstDueTs: number | null;
+  /** the last scored sweep was at or above the threshold (the minimum-evidence rule carries over a restart) */
+  above: boolean;
   state: FeatureStateSnapshot;
   rowTs: number[];
   /** feature vectors, FEATURE_NAMES.length values per row */
