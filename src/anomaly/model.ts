@@ -131,6 +131,7 @@ export async function trainModel(input: TrainInput, pause: () => Promise<void>):
   if (calFrom < from || (to - calFrom) * opts.intervalSeconds < 3 * 86400) calFrom = from;
   const forestDaily = dailyMaxima(raw.subarray(calFrom - from), 1, win.ts.subarray(calFrom, to), 0, to - calFrom)[0];
   const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, dailyShare(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
+  await pause();
   const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares, input.tuning);
   return {
     model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) + rankBytes(calibration, forestLevel) },
