@@ -4,14 +4,13 @@
  *
  *   level = max(floor + margin, q75 + margin, the Gumbel quantile at budget / (7 * detectors))
  *
- * over the input's DAILY MAXIMA in the window: a Gumbel law is fitted to them through their median and
- * mean absolute deviation (gumbel.ts), and the level is where a day exceeds it with probability
- * budget / (7 * number of detectors): each detector gets its share of the false-alarm budget, a network
- * where a detector's input is noisy gets a higher level, a quiet one keeps the physical floor plus
- * margin. Days below the floor count at the floor, so how far below it a day stayed does not widen the
- * fit. Median-based, the fit is not moved by a few incident days in the window. Detectors whose input means the same on every
- * network (the gateway answered by a stranger, an arrival at an hour nothing arrives) are not
- * adapted: their level is floor + margin.
+ * over the input's DAILY MAXIMA in the window: a Gumbel law is fitted to them (gumbel.ts, robust to a
+ * fifth of the days being incidents), and the level is where a day exceeds it with probability
+ * budget / (7 * (detectors + the forest)): each detector gets its share of the false-alarm budget, a
+ * network where a detector's input is noisy gets a higher level, a quiet one keeps the physical floor
+ * plus margin. Days below the floor count at the floor, so how far below it a day stayed does not widen
+ * the fit. Detectors whose input means the same on every network (the gateway answered by a stranger, a
+ * vendor-MAC device arriving at an hour nothing arrives) are not adapted: their level is floor + margin.
  */
 import { FEATURE_INDEX, type FeatureName } from './feature-names.js';
 import type { InvolvedGroup } from './features.js';

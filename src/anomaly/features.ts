@@ -196,7 +196,7 @@ export class FeatureState {
     const idx = this.idx;
     const t = this.time.localTime(ts);
     const hourNo = Math.floor(t.day * 24 + t.hod);
-    if (this.hourNo !== null && hourNo !== this.hourNo) this.endHour((((this.hourNo % 24) + 24) % 24));
+    if (this.hourNo !== null && hourNo !== this.hourNo) this.endHour(((this.hourNo % 24) + 24) % 24);
     this.hourNo = hourNo;
     const w = this.w;
     const f = new Array<number>(FEATURE_NAMES.length).fill(0);
