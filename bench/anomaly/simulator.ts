@@ -14,33 +14,10 @@ import { ipv4ToInt } from '../../src/net/ipv4.js';
 import { macFromBytes } from '../../src/net/mac.js';
 import { mulberry32, type Rng } from '../../src/anomaly/prng.js';
 import { pick, poisson, randInt } from './random.js';
+import { ANOMALY_KINDS, type AnomalyKind, type SimEvent, type SimScenario } from './scenario.js';
 
-export const ANOMALY_KINDS = ['new_burst', 'night_device', 'segment_down', 'always_on_missing', 'gateway_spoof', 'mac_churn'] as const;
-export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+export { ANOMALY_KINDS, labelSweeps, toJsonl, type AnomalyKind, type SimEvent, type SimScenario } from './scenario.js';
 export const BENIGN_KINDS = ['guests', 'party', 'cleaner', 'family_trip', 'iot_reboot', 'new_device', 'mac_rotation', 'dhcp_change', 'extender_nat'] as const;
-export type BenignKind = (typeof BENIGN_KINDS)[number];
-
-export interface SimEvent {
-  kind: AnomalyKind | BenignKind;
-  anomalous: boolean;
-  /** first and last sweep ts of the event (inclusive) */
-  start: number;
-  end: number;
-  /** from this sweep on the event is observable in principle (e.g. after the 2nd MAC of a re-randomizing device) */
-  observableFrom: number;
-  note: string;
-}
-
-export interface SimScenario {
-  name: string;
-  interval: number;
-  sweeps: SweepRecord[];
-  events: SimEvent[];
-  known: KnownDevice[];
-  gatewayIp: string;
-  /** end of the first half: train on ts <= trainUntil */
-  trainUntil: number;
-}
 
 export interface SimOptions {
   seed: number;
@@ -562,7 +539,7 @@ class Builder {
         note = `${(dur / 12).toFixed(1)} h`;
         break;
       }
-      case 'segment_down': {
+      case 'mass_drop': {
         const segs = [...new Set(this.devs.filter((d) => d.segment).map((d) => d.segment!))];
         const seg = pick(rng, segs);
         const dur = durOf(0.5, 3);
@@ -584,7 +561,7 @@ class Builder {
         note = `${d.name} for ${(dur / 12).toFixed(1)} h`;
         break;
       }
-      case 'gateway_spoof': {
+      case 'arp_spoof': {
         const dur = durOf(0.5, 3);
         if (!add(s + dur - 1)) return false;
         const d = this.dev(`attacker-${s}`, 'rogue', { random: rng() < 0.3, answer: () => 0.95 });
@@ -654,36 +631,8 @@ class Builder {
       events: this.events.sort((a, b) => a.start - b.start),
       known,
       gatewayIp: this.gatewayIp,
+      tzOffsetMinutes: 0,
       trainUntil: this.ts(Math.floor(this.n / 2) - 1),
     };
   }
-}
-
-/** The history file format of `ghost-hunter anomaly replay`: one {"ts": <unix seconds>, "devices": [...]} per line. */
-export function toJsonl(sweeps: SweepRecord[]): string {
-  return sweeps.map((s) => JSON.stringify({ ts: s.tsSeconds, devices: s.devices })).join('\n') + '\n';
-}
-
-/** Per-sweep labels for evaluation: 1 anomalous, 0 normal, -1 don't care (before observable / short tail after an anomaly). */
-export function labelSweeps(s: SimScenario, tailSweeps = 6): { labels: Int8Array; kinds: (AnomalyKind | null)[]; eventOf: Int32Array } {
-  const n = s.sweeps.length;
-  const labels = new Int8Array(n);
-  const kinds: (AnomalyKind | null)[] = new Array(n).fill(null);
-  const eventOf = new Int32Array(n).fill(-1);
-  const t0 = s.sweeps[0].tsSeconds;
-  const at = (ts: number) => Math.round((ts - t0) / s.interval);
-  s.events.forEach((e, k) => {
-    if (!e.anomalous) return;
-    const a = at(e.start);
-    const o = at(e.observableFrom);
-    const z = at(e.end);
-    for (let i = a; i <= Math.min(n - 1, z + tailSweeps); i++) {
-      if (i >= o && i <= z) {
-        labels[i] = 1;
-        kinds[i] = e.kind as AnomalyKind;
-      } else if (labels[i] !== 1) labels[i] = -1;
-      eventOf[i] = k;
-    }
-  });
-  return { labels, kinds, eventOf };
 }

@@ -1,8 +1,17 @@
 // What the feature state remembers of one device (by MAC) or one client behind an extender's
-// MAC-NAT (by IP): when it was seen, its gaps and a decaying presence average. Times are unix
-// seconds, indices and gaps are counted in sweeps.
+// MAC-NAT (by IP): when it was seen, its gaps, in how many clock hours it answered at least once
+// (its "hour coverage": brief misses inside an hour do not count against it) and at which hours of
+// the day it is usually there. Times are unix seconds, indices and gaps are counted in sweeps.
 
 const DAY = 86_400;
+/** Weight of one hour in the hour coverage (a one-week half-life). */
+const HOUR_ALPHA = Math.LN2 / (7 * 24);
+/** Weight of one day in the usual presence at an hour of the day (about the last week). */
+const PROFILE_BETA = 1 / 7;
+/** Gap lengths (sweeps) whose counts a device keeps: gaps of at least 2, 3, 4, 6 and 9 sweeps. */
+export const GAP_BUCKETS = [2, 3, 4, 6, 9];
+/** The gap counts decay with the hour coverage's one-week half-life (in seconds). */
+const GAP_TAU = (7 * 86_400) / Math.LN2;
 
 export interface MacInfo {
   firstTs: number;
@@ -16,10 +25,17 @@ export interface MacInfo {
   quietAtFirst: number; // rarity weight of the hour it was first seen
   presentSweeps: number;
   curGap: number; // consecutive sweeps missed so far
+  missSinceTs: number; // time of the first sweep of the current gap (0 while present)
   dayMaxGap: { day: number; len: number }[]; // longest gap (sweeps) that ended on each day
+  gapCounts: number[]; // decaying counts of ended gaps of at least GAP_BUCKETS[k] sweeps ...
+  gapCountsTs: number; // ... decayed up to this time
   bits: number; // presence in the last 32 sweeps, bit 0 = most recent
-  ema: number;
-  norm: number; // 1 - (1 - alpha)^age, so ema / norm is the presence ratio since first seen
+  hourCov: number; // decaying share of clock hours in which it answered at least once ...
+  hourNorm: number; // ... (hourCov / hourNorm), over `hours` hours since first seen
+  hours: number;
+  seenHour: boolean; // answered in the current clock hour
+  hourUpd: number; // clock hours folded in up to (excluding) this hour count
+  profile: number[]; // per local hour of day: share of recent days it answered in that hour (-1: never observed)
   hereNow: boolean; // present (directly or through an extender) in the sweep being processed
   updIdx: number; // presence statistics are folded in up to (excluding) this sweep index
   age: number; // sweeps since first seen
@@ -30,8 +46,8 @@ export interface MacInfo {
   replaced: boolean;
 }
 
-/** A device first seen now: present in this one sweep. `alpha` is the presence average's weight per sweep. */
-export function newInfo(ts: number, idx: number, day: number, alpha: number, o: Partial<MacInfo> = {}): MacInfo {
+/** A device first seen now: present in this one sweep, in clock hour number `hourCount`. */
+export function newInfo(ts: number, idx: number, day: number, hourCount: number, o: Partial<MacInfo> = {}): MacInfo {
   return {
     firstTs: ts,
     firstIdx: idx,
@@ -44,10 +60,17 @@ export function newInfo(ts: number, idx: number, day: number, alpha: number, o: 
     quietAtFirst: 0,
     presentSweeps: 1,
     curGap: 0,
+    missSinceTs: 0,
     dayMaxGap: [],
+    gapCounts: GAP_BUCKETS.map(() => 0),
+    gapCountsTs: ts,
     bits: 1,
-    ema: alpha,
-    norm: alpha,
+    hourCov: 0,
+    hourNorm: 0,
+    hours: 0,
+    seenHour: true,
+    hourUpd: hourCount,
+    profile: new Array<number>(24).fill(-1),
     hereNow: true,
     updIdx: idx + 1,
     age: 1,
@@ -60,31 +83,74 @@ export function newInfo(ts: number, idx: number, day: number, alpha: number, o: 
   };
 }
 
-export const copyInfo = (i: MacInfo): MacInfo => ({ ...i, dayMaxGap: i.dayMaxGap.map((g) => ({ ...g })) });
+export const copyInfo = (i: MacInfo): MacInfo => ({ ...i, dayMaxGap: i.dayMaxGap.map((g) => ({ ...g })), gapCounts: [...i.gapCounts], profile: [...i.profile] });
 
-/** Folds one sweep (present or not) into the presence bits and average. */
-export function foldPresence(info: MacInfo, here: boolean, alpha: number): void {
+/** Folds one sweep (present or not) into the presence bits and the current hour. */
+export function foldPresence(info: MacInfo, here: boolean, ts: number): void {
   info.bits = ((info.bits << 1) | (here ? 1 : 0)) >>> 0;
-  info.ema = info.ema * (1 - alpha) + (here ? alpha : 0);
-  info.norm = info.norm * (1 - alpha) + alpha;
   info.age++;
+  if (here) {
+    info.seenHour = true;
+    info.missSinceTs = 0;
+  } else if (info.missSinceTs === 0) info.missSinceTs = ts;
 }
 
-/** Applies the sweeps a dormant device missed (absent in all of them) in one step. */
-export function catchUp(info: MacInfo, idx: number, alpha: number): void {
+/** A clock hour (local hour of day `hod`) has ended: fold whether the device answered in it. */
+export function foldHour(info: MacInfo, hod: number): void {
+  const seen = info.seenHour ? 1 : 0;
+  info.hourCov = info.hourCov * (1 - HOUR_ALPHA) + HOUR_ALPHA * seen;
+  info.hourNorm = info.hourNorm * (1 - HOUR_ALPHA) + HOUR_ALPHA;
+  info.hours++;
+  const p = info.profile[hod];
+  info.profile[hod] = p < 0 ? seen : p * (1 - PROFILE_BETA) + PROFILE_BETA * seen;
+  info.seenHour = false;
+  info.hourUpd++;
+}
+
+/**
+ * How often the device has had gaps of at least `gap` sweeps, per hour it was present (recent weeks
+ * weigh most; both counts decay with a one-week half-life). Gaps longer than the buckets count as the
+ * longest bucket.
+ */
+export function gapsPerHour(info: MacInfo, gap: number, ts: number): number {
+  let k = 0;
+  while (k + 1 < GAP_BUCKETS.length && GAP_BUCKETS[k + 1] <= gap) k++;
+  const count = info.gapCounts[k] * Math.exp(-(ts - info.gapCountsTs) / GAP_TAU);
+  return count / Math.max(1, info.hourCov / HOUR_ALPHA);
+}
+
+/** Share of clock hours since first seen in which the device answered (recent weeks weigh most). */
+export function hourCoverage(info: MacInfo): number {
+  return info.hourNorm > 0 ? info.hourCov / info.hourNorm : 0;
+}
+
+/** Applies the sweeps and clock hours a dormant device missed (absent in all of them) in one step. */
+export function catchUp(info: MacInfo, idx: number, hourCount: number): void {
   const k = idx - info.updIdx;
-  if (k <= 0) return;
-  const decay = Math.pow(1 - alpha, k);
-  info.ema *= decay;
-  info.norm = 1 - (1 - info.norm) * decay;
-  info.age += k;
-  info.curGap += k;
-  info.bits = k >= 32 ? 0 : (info.bits << k) >>> 0;
-  info.updIdx = idx;
+  if (k > 0) {
+    info.age += k;
+    info.curGap += k;
+    info.bits = k >= 32 ? 0 : (info.bits << k) >>> 0;
+    info.updIdx = idx;
+  }
+  const h = hourCount - info.hourUpd;
+  if (h > 0) {
+    const decay = Math.pow(1 - HOUR_ALPHA, h);
+    info.hourCov *= decay;
+    info.hourNorm = 1 - (1 - info.hourNorm) * decay;
+    info.hours += h;
+    const dayDecay = Math.pow(1 - PROFILE_BETA, h / 24);
+    for (let j = 0; j < 24; j++) if (info.profile[j] > 0) info.profile[j] *= dayDecay;
+    info.seenHour = false;
+    info.hourUpd = hourCount;
+  }
 }
 
-/** A gap just ended at `ts`: keep the longest of its day, for the days of the window. */
+/** A gap just ended at `ts`: count it, and keep the longest of its day for the days of the window. */
 export function recordGap(info: MacInfo, ts: number, windowSeconds: number): void {
+  const decay = Math.exp(-(ts - info.gapCountsTs) / GAP_TAU);
+  for (let k = 0; k < GAP_BUCKETS.length; k++) info.gapCounts[k] = info.gapCounts[k] * decay + (info.curGap >= GAP_BUCKETS[k] ? 1 : 0);
+  info.gapCountsTs = ts;
   const day = Math.floor(ts / DAY);
   const last = info.dayMaxGap[info.dayMaxGap.length - 1];
   if (last && last.day === day) last.len = Math.max(last.len, info.curGap);

@@ -1,12 +1,13 @@
 /**
- * AnomalyEngine: feature state + detectors + isolation forest + threshold, for ONE interface.
+ * AnomalyEngine: feature state + calibrated detectors + isolation forest, for ONE interface.
  *
  *  - observe(sweep): features from past sweeps only, then score with the current model. Cheap and
  *    synchronous; never trains.
  *  - retrainIfDue(): once warm, a retrain is due every `retrainEverySweeps` sweeps. The forest is a set of
  *    small forests ("slots"); each due point retrains ONE slot, in turn, on the sliding window ending at
  *    that due point, so a retrain costs one small forest plus re-scoring the window with it (each row
- *    keeps the terms of the slots that scored it). Baselines and threshold are recomputed every time.
+ *    keeps the terms of the slots that scored it). The detectors' and the forest's levels are
+ *    recalibrated every time.
  *    The first training after start trains every slot at the due point it belongs to, so the model
  *    depends only on the sweep history, not on when the process started. Yields to the event loop
  *    between slots and between chunks of scoring.
@@ -14,12 +15,13 @@
  *    restoreSnapshot() save and load that state directly (no replay), so a restart costs one training.
  */
 import { performance } from 'node:perf_hooks';
-import type { AnomalyOptions, AnomalyResult, Contribution, EngineStatus, KnownDevice, SweepRecord } from './types.js';
+import type { AnomalyOptions, AnomalyResult, Contribution, DeviceContribution, EngineStatus, KnownDevice, SweepRecord, Tuning } from './types.js';
 import { FEATURE_INDEX, FEATURE_NAMES, FOREST_FEATURES, featureRecord, type FeatureName } from './feature-names.js';
-import { FeatureState } from './features.js';
+import { FeatureState, type InvolvedGroup } from './features.js';
 import { DETECTORS, DETECTOR_NAMES } from './detectors.js';
+import { DEFAULT_TUNING } from './tuning.js';
 import { featureAttribution } from './forest.js';
-import { combine, FOREST_WEIGHT, trainModel, type ScoreParts, type TrainedModel } from './model.js';
+import { combine, trainModel, type ScoreParts, type TrainedModel } from './model.js';
 import type { EngineSnapshot } from './snapshot-codec.js';
 import { FeatureWindow } from './window.js';
 
@@ -32,7 +34,11 @@ export const DEFAULT_OPTIONS: AnomalyOptions = {
   seed: 1,
 };
 
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
+/** The first days of a network's history, when every device is new, are not used to calibrate the detectors. */
+const DISCOVERY_SECONDS = 3 * 86_400;
+/** Devices named in a result (and exported per interface): at most this many. */
+export const MAX_DEVICES = 5;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -47,8 +53,8 @@ export class AnomalyEngine {
   /** due points: index (0 = end of warm-up) and ts, the last 2 * slots of them */
   private dues: [number, number][] = [];
   private firstDueTs: number | null = null;
-  /** bumped whenever a retrain learns different detector baselines (invalidates FeatureWindow.detMax) */
-  private baselineGen = 0;
+  /** the last scored sweep was at or above the threshold (the minimum-evidence rule) */
+  private prevAbove = false;
   private training: Promise<boolean> | null = null;
   private lastTs = -Infinity;
   /** Cost of the last retrain: small forests trained, CPU time of its synchronous slices and the longest slice (ms). */
@@ -74,7 +80,12 @@ export class AnomalyEngine {
   }
 
   private stateOptions() {
-    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds };
+    return { windowSeconds: this.opts.windowSeconds, gatewayIp: this.opts.gatewayIp, tzOffsetMinutes: this.opts.tzOffsetMinutes, intervalSeconds: this.opts.intervalSeconds, quietSteepness: this.tuning.quietSteepness };
+  }
+
+  /** The tuned settings in use (DEFAULT_TUNING unless the options override some). */
+  get tuning(): Tuning {
+    return { ...DEFAULT_TUNING, ...this.opts.tuning };
   }
 
   private get slots(): number {
@@ -145,6 +156,7 @@ export class AnomalyEngine {
     this.firstDueTs = null;
     this.sweepsSeen = 0;
     this.lastTs = -Infinity;
+    this.prevAbove = false;
   }
 
   restore(history: SweepRecord[]): void {
@@ -188,10 +200,12 @@ export class AnomalyEngine {
       warmupSweeps: this.opts.warmupSweeps,
       retrainEverySweeps: this.opts.retrainEverySweeps,
       forest: this.forestFingerprint(),
+      tuning: this.tuningFingerprint(),
       sweepsSeen: this.sweepsSeen,
       lastTs: this.lastTs,
       dues: this.dues.map(([i, t]) => [i, t]),
       firstDueTs: this.firstDueTs,
+      above: this.prevAbove,
       state: this.state.snapshot(),
       rowTs: Array.from(w.ts.subarray(w.start, w.end())),
       rows: w.f.slice(w.start * FeatureWindow.featureWidth, w.end() * FeatureWindow.featureWidth),
@@ -203,6 +217,11 @@ export class AnomalyEngine {
   private forestFingerprint(): string {
     const o = this.opts;
     return `seed ${o.seed ?? 1}, ${this.slots} forests of ${o.treesPerForest ?? 10} trees, samples of ${o.sampleSize ?? 256}`;
+  }
+
+  /** The tuning the feature state depends on (a snapshot taken under another is not used). */
+  private tuningFingerprint(): string {
+    return `quiet steepness ${this.tuning.quietSteepness}`;
   }
 
   /**
@@ -221,6 +240,7 @@ export class AnomalyEngine {
       ['warm-up', snap.warmupSweeps, o.warmupSweeps],
       ['retrain interval', snap.retrainEverySweeps, o.retrainEverySweeps],
       ['forest', snap.forest, this.forestFingerprint()],
+      ['tuning', snap.tuning, this.tuningFingerprint()],
     ];
     for (const [what, a, b] of same) if (a !== b) return `snapshot ${what} ${String(a)} differs from ${String(b)}`;
     const n = snap.rowTs.length;
@@ -240,6 +260,7 @@ export class AnomalyEngine {
     this.lastTs = snap.lastTs;
     this.dues = snap.dues.map(([i, t]) => [i, t]);
     this.firstDueTs = snap.firstDueTs;
+    this.prevAbove = snap.above === true;
     const last = this.dues[this.dues.length - 1];
     if (last) this.due = { index: last[0], ts: last[1] };
   }
@@ -256,22 +277,48 @@ export class AnomalyEngine {
     const m = this.model;
     const features = row ? featureRecord(row.f) : {};
     if (!m || !row) {
-      return { tsSeconds: ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], features, forestScore: null };
+      return { tsSeconds: ts, state: m ? 'ready' : 'training', score: null, threshold: m?.threshold ?? null, anomalous: false, detectors: {}, contributions: [], devices: [], features, forestScore: null };
     }
     const parts = combine(row.f, this.win, row.p, m);
     const detectors: Record<string, number> = {};
     for (const n of DETECTOR_NAMES) detectors[n] = round(parts.detectors[n]);
+    // minimum evidence: two sweeps in a row at or above the threshold (one odd sweep does not page)
+    const above = parts.score >= m.threshold;
+    const anomalous = above && this.prevAbove;
+    this.prevAbove = above;
     return {
       tsSeconds: ts,
       state: 'ready',
       score: round(parts.score),
       threshold: round(m.threshold),
-      anomalous: parts.score >= m.threshold,
+      anomalous,
       detectors,
       contributions: this.explain(row, parts, m),
+      devices: this.devicesOf(parts, m),
       features,
       forestScore: round(parts.forest),
     };
+  }
+
+  /** The devices behind the detectors that fire, strongest first (a device's weight in its evidence times the detector's score). */
+  private devicesOf(parts: ScoreParts, m: TrainedModel): DeviceContribution[] {
+    const firing = new Map<InvolvedGroup, { detector: string; score: number }>();
+    for (const d of DETECTORS) {
+      const score = parts.detectors[d.name];
+      if (!d.devices || score < m.threshold) continue;
+      const cur = firing.get(d.devices);
+      if (!cur || score > cur.score) firing.set(d.devices, { detector: d.name, score });
+    }
+    if (firing.size === 0) return [];
+    const byMac = new Map<string, DeviceContribution>();
+    for (const inv of this.state.involved) {
+      const g = firing.get(inv.group);
+      if (!g) continue;
+      const weight = round(Math.min(1, g.score * inv.weight));
+      const cur = byMac.get(inv.mac);
+      if (!cur || weight > cur.weight) byMac.set(inv.mac, { mac: inv.mac, detector: g.detector, weight, sinceTsSeconds: inv.sinceTs });
+    }
+    return [...byMac.values()].sort((a, b) => b.weight - a.weight || a.mac.localeCompare(b.mac)).slice(0, MAX_DEVICES);
   }
 
   private explain(row: { f: number[]; p: number }, parts: ScoreParts, m: TrainedModel): Contribution[] {
@@ -285,7 +332,7 @@ export class AnomalyEngine {
     if (parts.forest > 0.05) {
       const attr = featureAttribution(m.forest, Array.from(this.win.forestRow(row.p)));
       const top = attr.map((a, i) => ({ a, n: FOREST_FEATURES[i] })).sort((x, y) => y.a - x.a).slice(0, 3);
-      for (const t of top) add(t.n, FOREST_WEIGHT * parts.forest * t.a * 2);
+      for (const t of top) add(t.n, parts.forest * t.a * 2);
     }
     return [...weights.entries()]
       .filter(([, w]) => w >= 0.01)
@@ -336,11 +383,10 @@ export class AnomalyEngine {
       slice = performance.now();
     };
     const trained = await trainModel(
-      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, baselineGen: this.baselineGen, dueTs: due.ts, opts: this.opts },
+      { win, from, to, targets: this.slotTargets(due.index), windowRange: (ts) => this.windowRange(ts), prev: this.model, dueTs: due.ts, tuning: this.tuning, calibrateFromTs: (this.state.firstSweepTs ?? -Infinity) + DISCOVERY_SECONDS, opts: this.opts },
       pause,
     );
     if (!trained) return false;
-    this.baselineGen = trained.baselineGen;
     if (win !== this.win) return false; // restored meanwhile: this model belongs to the old state
     const d = performance.now() - slice;
     this.lastTrainCost = { forestsTrained: trained.forestsTrained, cpuMs: cpu + d, longestSliceMs: Math.max(longest, d) };
@@ -368,8 +414,9 @@ export class AnomalyEngine {
   }
 }
 
+/** Six significant digits: small scores keep their order (they rank sweeps below the threshold). */
 function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(6));
 }
 
 export { FEATURE_NAMES, DETECTOR_NAMES };

@@ -5,12 +5,16 @@ export const FEATURE_NAMES = [
   'new_cohort', // largest group of present devices first seen in the same sweep, within the last 3 h
   'new_recent', // present devices first seen within the last 3 h
   'new_universal_recent', // ... of those, with a globally administered (vendor) MAC
-  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown device first seen within 3 h
+  'night_new', // rarity (0..1) of the arrival hour of the most unusual unknown vendor-MAC device first seen within 3 h (quiet: few arrivals there)
+  'night_new_random', // the same for unknown randomized (private) MACs
   'unknown_present', // present devices not in known_devices
   'unfamiliar_present', // present, not known, and seen on fewer than 3 distinct days
   'gone_recent', // devices present most of the previous hour, now missing for >= 2 sweeps
-  'always_on_missing', // always-on devices missing longer than their own usual longest gap (debounced >= 2 sweeps)
-  'always_on_gap_ratio', // log2(current gap / usual longest gap) of the most overdue always-on device
+  'new_30m', // unknown devices first seen within the last half hour (not private-MAC rotations)
+  'drop_sync', // how surprising it is that devices vanished together within the last half hour (nats; the most surprising device left out)
+  'drop_share', // the share of the devices usually present at this hour that vanished together
+  'always_on_missing', // always-on devices overdue: a gap this long has a 5 % chance or less on a day of their own history
+  'always_on_surprise', // how surprising the most surprising always-on gap is (Gumbel z of its daily longest gaps) less ln(always-on devices)
   'segment_missing_frac', // fraction of always-on devices overdue at once
   'random_present', // locally administered (randomized) MACs present
   'random_new_1h', // randomized MACs first seen within the last hour

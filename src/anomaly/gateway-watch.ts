@@ -57,12 +57,10 @@ export class GatewayWatch {
     return ip;
   }
 
-  /** MACs answering for the gateway IP besides the learned gateway MAC(s); before any is learned, all but one. */
-  strangers(macs: ReadonlySet<string>): number {
-    if (this.gwLearned.size === 0) return Math.max(0, macs.size - 1);
-    let n = 0;
-    for (const m of macs) if (!this.gwLearned.has(m)) n++;
-    return n;
+  /** MACs answering for the gateway IP besides the learned gateway MAC(s); before any is learned, all but the first. */
+  strangers(macs: ReadonlySet<string>): string[] {
+    if (this.gwLearned.size === 0) return [...macs].slice(1);
+    return [...macs].filter((m) => !this.gwLearned.has(m));
   }
 
   /** Folds in sweep `idx` (after its features are computed). */

@@ -1,30 +1,33 @@
-// The anomaly model: small isolation forests per slot plus detector baselines, a forest-score scale
-// and a threshold, all learned from the feature window; and how it scores a window row.
-import { DETECTOR_NAMES, detectorScores, learnBaselines, maxDetectorScore, sigmoid, type Baselines } from './detectors.js';
+// The anomaly model: small isolation forests per slot, and where each detector and the forest fire on
+// this network, all learned from the feature window; and how it scores a window row.
+import { calibrateDetectors, dailyShare, calibrateLevel, dailyMaxima, DETECTORS, DETECTOR_NAMES, detectorScores, levelScore, rankSample, type Calibration, type Level } from './detectors.js';
 import { forestSeed, forestTerm, modelBytes, trainSmallForestOn, type ForestModel, type SmallForest } from './forest.js';
 import { mixSeed } from './prng.js';
-import { quantileOfSorted } from './quantile.js';
-import { chooseThreshold, DEFAULT_THRESHOLD_OPTIONS } from './threshold.js';
-import type { AnomalyOptions } from './types.js';
+import type { AnomalyOptions, Tuning } from './types.js';
 import { FeatureWindow } from './window.js';
 
-/** Weight of the isolation-forest part in the combined score. */
-export const FOREST_WEIGHT = 0.7;
+/** Every score is calibrated so that 0.5 is where it fires: the threshold is the same on every network. */
+export const THRESHOLD = 0.5;
+/** The forest's calibration: its raw score's daily maxima, with this least margin and scale. */
+const FOREST_LEVEL = { floor: 0, margin: 0.02, scale: 0.01, adaptive: true };
 /** Forest terms computed between two yields to the event loop while re-scoring the window. */
 const TERMS_PER_SLICE = 4000;
-/** Rows combined into calibration scores between two yields. */
-const ROWS_PER_SLICE = 10_000;
 export interface TrainedModel {
   forest: ForestModel;
   /** due ts each slot's forest was trained at */
   slotDue: number[];
-  baselines: Baselines;
-  forestCenter: number;
-  forestScale: number;
+  calibration: Calibration;
+  forestLevel: Level;
   threshold: number;
   trainedTs: number;
   samples: number;
+  /** the forests' typed arrays and the levels' ranking samples */
   bytes: number;
+}
+
+/** Bytes of the ranking samples kept with the levels. */
+function rankBytes(cal: Calibration, forest: Level): number {
+  return Object.values(cal).reduce((a, l) => a + l.rows.byteLength, forest.rows.byteLength);
 }
 
 export interface ScoreParts {
@@ -49,14 +52,14 @@ export function forestRaw(win: FeatureWindow, p: number, m: Pick<TrainedModel, '
   return slots.length === 0 ? 0 : total / slots.length;
 }
 
+/** The sweep's score: the strongest of the detectors and the forest, each calibrated to fire at 0.5. */
 export function combine(f: readonly number[], win: FeatureWindow, p: number, m: TrainedModel): ScoreParts {
-  const detectors = detectorScores(f, m.baselines);
-  let det = 0;
-  for (const n of DETECTOR_NAMES) det = Math.max(det, detectors[n]);
+  const detectors = detectorScores(f, m.calibration);
+  let score = 0;
+  for (const n of DETECTOR_NAMES) score = Math.max(score, detectors[n]);
   const raw = forestRaw(win, p, m);
-  const forest = sigmoid((raw - m.forestCenter) / m.forestScale);
-  const score = 1 - (1 - det) * (1 - FOREST_WEIGHT * forest);
-  return { score, detectors, forest, forestRaw: raw };
+  const forest = levelScore(raw, m.forestLevel);
+  return { score: Math.max(score, forest), detectors, forest, forestRaw: raw };
 }
 
 export interface TrainInput {
@@ -70,18 +73,20 @@ export interface TrainInput {
   windowRange: (dueTs: number) => [number, number];
   /** the current model: slots whose due time did not change keep their forest */
   prev: TrainedModel | null;
-  /** generation of the detector scores cached in the window (bumped when the baselines move) */
-  baselineGen: number;
   dueTs: number;
+  tuning: Tuning;
+  /** rows before this time are not used for calibration (the network's first days, when every device is new) */
+  calibrateFromTs: number;
   opts: Pick<AnomalyOptions, 'treesPerForest' | 'sampleSize' | 'seed' | 'intervalSeconds' | 'falseAlarmsPerWeek'>;
 }
 
 /**
- * Trains the slots whose forest is due, re-scores the window with the forests and the detectors, and
- * chooses the threshold from the false-alarm budget. Calls `pause` between slices of work (yields
- * to the event loop). Null when a slot's window is too small for a forest.
+ * Trains the slots whose forest is due, re-scores the window with the forests, and calibrates every
+ * detector and the forest on the window's daily maxima with its share of the false-alarm budget.
+ * Calls `pause` between slices of work (yields to the event loop). Null when a slot's window is too
+ * small for a forest.
  */
-export async function trainModel(input: TrainInput, pause: () => Promise<void>): Promise<{ model: TrainedModel; baselineGen: number; forestsTrained: number } | null> {
+export async function trainModel(input: TrainInput, pause: () => Promise<void>): Promise<{ model: TrainedModel; forestsTrained: number } | null> {
   const { win, from, to, targets, prev, opts } = input;
   const n = to - from;
   const slots: SmallForest[] = [];
@@ -117,33 +122,19 @@ export async function trainModel(input: TrainInput, pause: () => Promise<void>):
       await pause();
     }
   }
-  const sorted = raw.slice().sort();
-  const q50 = quantileOfSorted(sorted, 0.5);
-  const q999 = quantileOfSorted(sorted, 0.999);
-  const forestCenter = q999;
-  const forestScale = Math.max(0.005, (q999 - q50) / 3);
   await pause();
-  const baselines = learnBaselines(win.det, win.ts, from, to);
-  // the baselines move only when the window's daily maxima do: rows keep their detector score until then
-  const sameBaselines = prev !== null && DETECTOR_NAMES.every((n) => prev.baselines[n] === baselines[n]);
-  const baselineGen = sameBaselines ? input.baselineGen : input.baselineGen + 1;
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = from + i;
-    if (win.detGen[p] !== baselineGen) {
-      win.detMax[p] = maxDetectorScore(win.det, p * FeatureWindow.detectorWidth, baselines);
-      win.detGen[p] = baselineGen;
-    }
-    scores[i] = 1 - (1 - win.detMax[p]) * (1 - FOREST_WEIGHT * sigmoid((raw[i] - forestCenter) / forestScale));
-    if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await pause();
-  }
-  const span = win.ts[to - 1] - win.ts[from] + opts.intervalSeconds;
-  // alarms less than half an hour apart are one episode
-  const mergeGap = Math.max(1, Math.round(1800 / opts.intervalSeconds));
-  const threshold = chooseThreshold(scores, span, { ...DEFAULT_THRESHOLD_OPTIONS, mergeGap, budgetPerWeek: opts.falseAlarmsPerWeek });
+  // the budget is shared by the detectors and the forest
+  const shares = DETECTORS.length + 1;
+  const budget = opts.falseAlarmsPerWeek;
+  // the first days of a network are left out when at least three days remain
+  let calFrom = win.firstAfter(input.calibrateFromTs - 1e-9);
+  if (calFrom < from || (to - calFrom) * opts.intervalSeconds < 3 * 86400) calFrom = from;
+  const forestDaily = dailyMaxima(raw.subarray(calFrom - from), 1, win.ts.subarray(calFrom, to), 0, to - calFrom)[0];
+  const forestLevel: Level = { ...calibrateLevel(forestDaily, FOREST_LEVEL, dailyShare(budget, shares)), rows: rankSample(raw, 1, 0, calFrom - from, to - from) };
+  await pause();
+  const calibration = calibrateDetectors(win.det, win.ts, calFrom, to, budget, shares, input.tuning);
   return {
-    model: { ...model, baselines, forestCenter, forestScale, threshold, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) },
-    baselineGen,
+    model: { ...model, calibration, forestLevel, threshold: THRESHOLD, trainedTs: input.dueTs, samples: n, bytes: modelBytes(model.forest) + rankBytes(calibration, forestLevel) },
     forestsTrained,
   };
 }

@@ -1,4 +1,4 @@
-// Quantiles of samples: the one implementation (detector baselines, forest score scale, typical counts, bench medians).
+// Quantiles of samples: the one implementation (detector levels, device gaps, typical counts, bench medians).
 
 /** The q-quantile (0..1) of ascending `s`, interpolated between neighbours; 0 when empty. */
 export function quantileOfSorted(s: ArrayLike<number>, q: number): number {

@@ -7,7 +7,7 @@
 import { UsageError } from '../commands/errors.js';
 import { AnomalyEngine } from './engine.js';
 import { normalizeMac } from '../net/mac.js';
-import type { AnomalyOptions, AnomalyResult, Contribution, KnownDevice, SweepRecord } from './types.js';
+import type { AnomalyOptions, AnomalyResult, Contribution, DeviceContribution, KnownDevice, SweepRecord } from './types.js';
 
 export interface ReplayLine {
   /** The scored sweep's time (unix seconds), as in the history file. */
@@ -17,6 +17,8 @@ export interface ReplayLine {
   threshold: number | null;
   detectors: Record<string, number>;
   top: Contribution[];
+  /** the devices behind the detectors that fire, with since when (unix seconds) */
+  devices: DeviceContribution[];
 }
 
 export interface ReplayOptions {
@@ -50,7 +52,7 @@ export async function replaySweeps(
   await engine.retrainIfDue();
   for (const s of rest) {
     const r = engine.observe(s);
-    onResult({ ts: r.tsSeconds, score: r.score, anomalous: r.anomalous, threshold: r.threshold, detectors: r.detectors, top: r.contributions }, r);
+    onResult({ ts: r.tsSeconds, score: r.score, anomalous: r.anomalous, threshold: r.threshold, detectors: r.detectors, top: r.contributions, devices: r.devices }, r);
   }
   const info = engine.modelInfo();
   return { trainSweeps: train.length, scoredSweeps: rest.length, threshold: info?.threshold ?? null, modelBytes: info?.bytes ?? null };

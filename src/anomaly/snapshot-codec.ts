@@ -19,10 +19,14 @@ export interface EngineSnapshot {
   retrainEverySweeps: number;
   /** seed, slots, trees per forest, sample size: the forests (not stored) are rebuilt identically from these */
   forest: string;
+  /** the tuned settings the feature state depends on */
+  tuning: string;
   sweepsSeen: number;
   lastTs: number;
   dues: [index: number, ts: number][];
   firstDueTs: number | null;
+  /** the last scored sweep was at or above the threshold (the minimum-evidence rule carries over a restart) */
+  above: boolean;
   state: FeatureStateSnapshot;
   rowTs: number[];
   /** feature vectors, FEATURE_NAMES.length values per row */

@@ -8,13 +8,15 @@ export interface SweepWindows {
   hour: number;
   /** Three hours: recent arrivals; a randomized MAC present this long is long-lived. */
   recent: number;
-  /** A day: always-on age, dormancy, the recent count history, pruning. */
+  /** A day: dormancy, the recent count history, pruning. */
   day: number;
-  /** Weight of one sweep in the presence average (a one-week half-life). */
-  emaAlpha: number;
+  /** Half an hour: new devices arriving together, devices vanishing together (a mass drop). */
+  halfHour: number;
+  /** A quarter of an hour: devices whose last sweeps lie this close vanished at the same moment. */
+  quarter: number;
   /** A randomized MAC present for at most this long (30 min) is short-lived. */
   shortLived: number;
-  /** New randomized MACs keep appearing while one was first seen within this many sweeps (20 min). */
+  /** New randomized MACs keep appearing while one was first seen within this many sweeps (an hour). */
   fresh: number;
   /** Presence bits that make "the previous hour" (the bit history holds 32 sweeps), and how many of them are "most". */
   hourBits: number;
@@ -30,9 +32,10 @@ export function sweepWindows(intervalSeconds: number): SweepWindows {
     hour,
     recent: sweeps(3 * 3600),
     day,
-    emaAlpha: Math.LN2 / (7 * day),
+    halfHour: sweeps(1800),
+    quarter: sweeps(900),
     shortLived: sweeps(1800),
-    fresh: sweeps(1200),
+    fresh: sweeps(3600),
     hourBits,
     hourBitsMost: Math.ceil(0.75 * hourBits),
   };

@@ -4,6 +4,13 @@
 import { median } from './quantile.js';
 
 const DAY = 86_400;
+/**
+ * The least activity assumed at each local hour whatever the history says: people are up and about
+ * in the daytime, so only night hours can be "quiet" (a home where nobody comes or goes on weekday
+ * afternoons is not asleep then): at the tuned steepness the daytime rarity stays below the night
+ * detectors' levels.
+ */
+const DAYTIME_ACTIVITY = Array.from({ length: 24 }, (_, h) => (h >= 7 && h <= 21 ? 0.25 : h === 6 || h === 22 ? 0.125 : 0));
 
 export interface LocalTime {
   hod: number; // hour of day
@@ -14,7 +21,7 @@ export interface LocalTime {
 }
 
 type Count = { ts: number; v: number };
-type Arrival = { ts: number; hod: number; day: number; weekend: number };
+type Arrival = { ts: number; hod: number; day: number; weekend: number; weight: number };
 
 /** TimeContext as plain data (JSON-safe); part of FeatureStateSnapshot. */
 export interface TimeContextSnapshot {
@@ -46,7 +53,7 @@ export class TimeContext {
 
   /** `recentSweeps`: how many sweeps of counts to keep as the last fallback of the typical count (a day). */
   constructor(
-    private readonly opts: { windowSeconds: number; tzOffsetMinutes: number },
+    private readonly opts: { windowSeconds: number; tzOffsetMinutes: number; quietSteepness: number },
     private readonly recentSweeps: number,
   ) {}
 
@@ -77,6 +84,11 @@ export class TimeContext {
     if (this.startTs === null) this.startTs = ts;
   }
 
+  /** Time of the first sweep folded in (null before any). */
+  get firstSweepTs(): number | null {
+    return this.startTs;
+  }
+
   localTime(ts: number): LocalTime {
     const local = ts + this.opts.tzOffsetMinutes * 60;
     const days = Math.floor(local / DAY);
@@ -86,18 +98,20 @@ export class TimeContext {
     return { hod, dow, how: dow * 24 + hod, frac: secOfDay / DAY, day: days };
   }
 
-  /** A device arrived (first seen, or back after >= 1 h) or left (for >= 1 h) at `ts`. */
-  addArrival(ts: number): void {
+  /** A device arrived at `ts`: first seen (weight 1), or a known one back after >= 1 h (less). */
+  addArrival(ts: number, weight: number): void {
     const t = this.localTime(ts);
-    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0 });
+    this.arrivals.push({ ts, hod: t.hod, day: t.day, weekend: t.dow === 0 || t.dow === 6 ? 1 : 0, weight });
   }
 
   /**
-   * Rarity of comings and goings at this hour of day: exp(-4 * r), where r is the larger of the weekday
-   * and the weekend share of days in the window on which some device arrived (first seen, or back after
-   * >= 1 h) or left (for >= 1 h) in this hour, smoothed over +-1 h. Counting days, not devices, keeps one
-   * burst in the history from making its hour look busy; taking the larger of the two day types makes
-   * "quiet" mean night, not "nobody home on weekdays".
+   * Rarity of arrivals at this hour of day: exp(-s * r) (s: Tuning.quietSteepness), where r is the larger of the weekday and the
+   * weekend rate of activity in this hour, smoothed over +-1 h. A day's activity in an hour is its
+   * arrivals there, at most 1: a new device makes the hour busy that day (the question is whether new
+   * devices show up at this hour), a known device back after >= 1 h counts 1/6 (one phone back from a
+   * long doze or a guard's round makes an hour a little busy, a household coming home makes it busy),
+   * and one burst in the history counts no more than one guest. Taking the larger of the two day types
+   * makes "quiet" mean night, not "nobody home on weekdays".
    */
   quietWeight(hod: number, ts: number): number {
     // recomputed once per local hour (deterministic: depends only on the sweeps folded in so far)
@@ -112,8 +126,10 @@ export class TimeContext {
 
   private computeQuiet(ts: number): number[] {
     const from = ts - this.opts.windowSeconds;
-    const days: Set<number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Set<number>()));
-    for (const a of this.arrivals) if (a.ts >= from) days[a.weekend][a.hod].add(a.day);
+    // per day type and hour: arrivals on each day
+    const perDay: Map<number, number>[][] = [0, 1].map(() => Array.from({ length: 24 }, () => new Map<number, number>()));
+    for (const a of this.arrivals) if (a.ts >= from) perDay[a.weekend][a.hod].set(a.day, (perDay[a.weekend][a.hod].get(a.day) ?? 0) + a.weight);
+    const activity = perDay.map((hours) => hours.map((days) => [...days.values()].reduce((sum, n) => sum + Math.min(1, n), 0)));
     const start = Math.max(this.startTs ?? ts, from);
     let weekdays = 0;
     let weekends = 0;
@@ -125,10 +141,10 @@ export class TimeContext {
     const out: number[] = [];
     for (let hod = 0; hod < 24; hod++) {
       const rate = (k: 0 | 1, n: number) => {
-        const c = (h: number) => days[k][(h + 24) % 24].size;
+        const c = (h: number) => activity[k][(h + 24) % 24];
         return (0.25 * c(hod - 1) + 0.5 * c(hod) + 0.25 * c(hod + 1)) / Math.max(1, n);
       };
-      out.push(Math.exp(-4 * Math.max(rate(0, weekdays), rate(1, weekends))));
+      out.push(Math.exp(-this.opts.quietSteepness * Math.max(rate(0, weekdays), rate(1, weekends), DAYTIME_ACTIVITY[hod])));
     }
     return out;
   }

@@ -21,6 +21,19 @@ export interface KnownDevice {
   can_sleep?: boolean;
 }
 
+/**
+ * The engine's few settings that were chosen on development histories (bench/ANOMALY.md): not part of
+ * the configuration, overridable for the evaluation.
+ */
+export interface Tuning {
+  /** How fast an hour stops being quiet for the night detectors as arrivals there become usual: rarity exp(-s * r). */
+  quietSteepness: number;
+  /** Floor (nats) of the mass-drop detector: how surprising a group of devices vanishing together must at least be. */
+  dropFloor: number;
+  /** Floor (nats) of the always-on detector: how surprising the longest gap must at least be. */
+  alwaysOnFloor: number;
+}
+
 export interface AnomalyOptions {
   /** Seconds between sweeps (default 300): the feature windows are hours and days of sweeps at this interval. */
   intervalSeconds: number;
@@ -30,7 +43,7 @@ export interface AnomalyOptions {
   windowSeconds: number;
   /** Retrain every this many sweeps once warm (default 12). */
   retrainEverySweeps: number;
-  /** False-alarm budget used to choose the threshold on the training window (default 1 per week). */
+  /** False-alarm budget the detectors are calibrated for on the training window (default 1 per week). */
   falseAlarmsPerWeek: number;
   /** The gateway's IP; when absent it is inferred as the IP answered in most sweeps, preferring x.x.x.1. */
   gatewayIp?: string;
@@ -43,6 +56,8 @@ export interface AnomalyOptions {
   treesPerForest?: number;
   /** Rows per forest sample (default 256, as in the isolation-forest paper). */
   sampleSize?: number;
+  /** Settings chosen on development histories (default DEFAULT_TUNING). */
+  tuning?: Partial<Tuning>;
 }
 
 export type ModelState = 'training' | 'ready';
@@ -51,6 +66,15 @@ export interface Contribution {
   feature: string;
   value: number;
   weight: number;
+}
+
+/** A device behind a detector that fires: how much it weighs there (0..1) and since when. */
+export interface DeviceContribution {
+  mac: string;
+  detector: string;
+  weight: number;
+  /** first missed sweep of a missing device, first sweep of a new one, else the scored sweep */
+  sinceTsSeconds: number;
 }
 
 export interface AnomalyResult {
@@ -64,6 +88,8 @@ export interface AnomalyResult {
   detectors: Record<string, number>;
   /** Top explaining features (names from FEATURE_NAMES), strongest first. */
   contributions: Contribution[];
+  /** The devices behind the detectors that fire, strongest first (at most MAX_DEVICES). */
+  devices: DeviceContribution[];
   features: Record<string, number>;
   /** Isolation-forest part of the score, 0..1 above its own normal range (null while training). */
   forestScore?: number | null;

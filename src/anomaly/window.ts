@@ -2,8 +2,8 @@
  * The sliding window of per-sweep rows, stored column-wise in a few flat typed arrays (no object per
  * row): weeks of rows cost a handful of allocations, restoring a saved window is one copy, and scoring
  * walks contiguous memory. Besides the features, each row keeps what retraining would otherwise
- * recompute: its forest columns, its detector inputs, the per-slot forest terms already computed for
- * it, and its strongest detector score under the current baselines.
+ * recompute: its forest columns, its detector inputs and the per-slot forest terms already computed
+ * for it.
  *
  * Logical row i (0 = oldest kept) lives at physical index start + i; dropping old rows advances
  * `start` and compacts once the dead prefix outgrows the live part. While pinned (a retrain holds
@@ -35,9 +35,6 @@ export class FeatureWindow {
   /** per slot: the slot forest's term for the row, valid while termDue equals the slot's due ts */
   term = new Float64Array(0);
   termDue = new Float64Array(0);
-  /** strongest detector score under the baselines of generation detGen */
-  detMax = new Float64Array(0);
-  detGen = new Float64Array(0);
 
   private readonly scratch = new Array<number>(W).fill(0);
   private pins = 0;
@@ -93,7 +90,6 @@ export class FeatureWindow {
     for (let j = 0; j < W; j++) row[j] = f[fo + j];
     for (let j = 0; j < D; j++) this.det[p * D + j] = DETECTORS[j].input(row);
     this.termDue.fill(NaN, p * this.slots, (p + 1) * this.slots);
-    this.detGen[p] = -1;
   }
 
   /** Physical index of the first live row with ts > t (end() when none). */
@@ -142,7 +138,7 @@ export class FeatureWindow {
   private moveTo(cap: number, keepPositions: boolean): void {
     const from = keepPositions ? 0 : this.start;
     const n = keepPositions ? this.start + this.length : this.length;
-    const old = { ts: this.ts, f: this.f, x: this.x, det: this.det, term: this.term, termDue: this.termDue, detMax: this.detMax, detGen: this.detGen };
+    const old = { ts: this.ts, f: this.f, x: this.x, det: this.det, term: this.term, termDue: this.termDue };
     if (cap !== this.cap) this.resize(cap);
     const S = this.slots;
     this.ts.set(old.ts.subarray(from, from + n));
@@ -151,8 +147,6 @@ export class FeatureWindow {
     this.det.set(old.det.subarray(from * D, (from + n) * D));
     this.term.set(old.term.subarray(from * S, (from + n) * S));
     this.termDue.set(old.termDue.subarray(from * S, (from + n) * S));
-    this.detMax.set(old.detMax.subarray(from, from + n));
-    this.detGen.set(old.detGen.subarray(from, from + n));
     if (!keepPositions) this.start = 0;
   }
 
@@ -165,7 +159,5 @@ export class FeatureWindow {
     this.det = new Float64Array(cap * D);
     this.term = new Float64Array(cap * S);
     this.termDue = new Float64Array(cap * S).fill(NaN);
-    this.detMax = new Float64Array(cap);
-    this.detGen = new Float64Array(cap).fill(-1);
   }
 }

@@ -114,6 +114,7 @@ export class AnomalySupervisor {
       threshold: result.threshold?.toFixed(3),
       detectors: Object.entries(result.detectors).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(','),
       features: result.contributions.slice(0, 3).map((c) => `${c.feature}=${c.value}`).join(','),
+      devices: result.devices.map((d) => `${d.mac}(${d.detector} since ${new Date(d.sinceTsSeconds * 1000).toISOString()})`).join(','),
     });
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnomalyEngine } from '../../src/anomaly/engine.js';
+import { AnomalyEngine, MAX_DEVICES } from '../../src/anomaly/engine.js';
 import { DETECTOR_NAMES } from '../../src/anomaly/detectors.js';
 import { FEATURE_NAMES } from '../../src/anomaly/feature-names.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/anomaly/snapshot-codec.js';
@@ -39,7 +39,7 @@ test('warm-up: no score and state "training" until the minimum history and a fir
   assert.equal(st.state, 'ready');
   assert.equal(st.samples, 288);
   assert.equal(st.lastTrainedTsSeconds, history[287].tsSeconds);
-  assert.ok(st.threshold !== null && st.threshold > 0 && st.threshold < 1);
+  assert.equal(st.threshold, 0.5, 'scores are calibrated to fire at 0.5');
   const next = e.observe(history[288]);
   assert.equal(next.state, 'ready');
   assert.equal(typeof next.score, 'number');
@@ -54,31 +54,66 @@ async function trained(): Promise<AnomalyEngine> {
   return e;
 }
 
-test('a burst of unknown MACs scores above normal sweeps, alarms and is explained by new_burst', async () => {
+test('a burst of unknown MACs scores above normal sweeps, alarms from its second sweep and names the devices', async () => {
   const e = await trained();
   const normal = later.slice(0, 20).map((s) => e.observe(s));
-  const t = later[20].tsSeconds;
-  const burst = e.observe({ tsSeconds: t, devices: [...later[20].devices, ...Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }))] });
+  const burst = Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }));
+  const first = e.observe({ tsSeconds: later[20].tsSeconds, devices: [...later[20].devices, ...burst] });
+  const second = e.observe({ tsSeconds: later[21].tsSeconds, devices: [...later[21].devices, ...burst] });
   const maxNormal = Math.max(...normal.map((r) => r.score!));
-  assert.ok(burst.score! > maxNormal, `${burst.score} > ${maxNormal}`);
-  assert.equal(burst.anomalous, true);
-  assert.ok(normal.every((r) => !r.anomalous));
-  const top = Object.entries(burst.detectors).sort((a, b) => b[1] - a[1])[0][0];
+  assert.ok(first.score! > maxNormal, `${first.score} > ${maxNormal}`);
+  assert.ok(normal.every((r) => !r.anomalous && r.score! < r.threshold!));
+  // minimum evidence: the first sweep at or above the threshold does not page, the second does
+  assert.ok(first.score! >= first.threshold!);
+  assert.equal(first.anomalous, false);
+  assert.equal(second.anomalous, true);
+  const top = Object.entries(second.detectors).sort((a, b) => b[1] - a[1])[0][0];
   assert.equal(top, 'new_burst');
-  assert.ok(burst.contributions.some((c) => c.feature === 'new_cohort'));
-  assert.ok(burst.contributions.length <= 5);
+  assert.ok(second.contributions.some((c) => c.feature === 'new_30m' || c.feature === 'new_cohort'));
+  assert.ok(second.contributions.length <= 5);
+  // the devices behind it: at most five of the ten, all new, first seen at the burst
+  assert.equal(second.devices.length, MAX_DEVICES);
+  for (const d of second.devices) {
+    assert.ok(burst.some((b) => b.mac === d.mac));
+    assert.equal(d.detector, 'new_burst');
+    assert.equal(d.sinceTsSeconds, later[20].tsSeconds);
+    assert.ok(d.weight > 0.5 && d.weight <= 1);
+  }
+  assert.deepEqual(normal[0].devices, []);
 });
 
 test('the gateway IP answered by two MACs alarms and is explained by gateway_spoof', async () => {
   const e = await trained();
   const normal = later.slice(0, 20).map((s) => e.observe(s));
-  const s = later[20];
   // a compromised always-on device starts answering for the gateway's IP
-  const r = e.observe({ tsSeconds: s.tsSeconds, devices: [...s.devices, { mac: ALWAYS_ON[5].mac, ip: GATEWAY.ip }] });
-  assert.ok(r.score! > Math.max(...normal.map((x) => x.score!)));
+  const spoof = (s: SweepRecord) => e.observe({ tsSeconds: s.tsSeconds, devices: [...s.devices, { mac: ALWAYS_ON[5].mac, ip: GATEWAY.ip }] });
+  const first = spoof(later[20]);
+  const r = spoof(later[21]);
+  assert.ok(first.score! > Math.max(...normal.map((x) => x.score!)));
+  assert.equal(first.anomalous, false);
   assert.equal(r.anomalous, true);
   assert.ok(r.detectors.gateway_spoof > 0.9);
   assert.equal(r.contributions[0].feature, 'gateway_conflict');
+  assert.deepEqual(
+    r.devices.map((d) => [d.mac, d.detector]),
+    [[ALWAYS_ON[5].mac, 'gateway_spoof']],
+  );
+});
+
+test('several always-on devices vanishing together alarm as a mass drop naming them and since when', async () => {
+  const e = await trained();
+  const gone = ALWAYS_ON.slice(0, 4).map((d) => d.mac);
+  const results = later.slice(0, 8).map((s) => e.observe({ tsSeconds: s.tsSeconds, devices: s.devices.filter((d) => !gone.includes(d.mac)) }));
+  assert.equal(results[0].anomalous, false, 'one missed sweep is not a drop');
+  const alarm = results.find((r) => r.anomalous);
+  assert.ok(alarm, results.map((r) => r.score).join(' '));
+  assert.ok(alarm.detectors.mass_drop >= 0.5, JSON.stringify(alarm.detectors));
+  const named = alarm.devices.filter((d) => d.detector === 'mass_drop' || d.detector === 'segment_down' || d.detector === 'always_on_missing');
+  assert.ok(named.length >= 3);
+  for (const d of named) {
+    assert.ok(gone.includes(d.mac), d.mac);
+    assert.equal(d.sinceTsSeconds, later[0].tsSeconds, 'missing since the first sweep without it');
+  }
 });
 
 test('reproducible under a seed: two engines give the same scores', async () => {
@@ -158,6 +193,19 @@ test('snapshot: a restarted engine resumes from the stored feature state exactly
   assert.deepEqual(await live(resumed, rest), await live(liveEngine, rest));
 });
 
+test('snapshot: the minimum-evidence rule carries over a restart', async () => {
+  const burst = Array.from({ length: 10 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${200 + k}` }));
+  const withBurst = (s: SweepRecord) => ({ tsSeconds: s.tsSeconds, devices: [...s.devices, ...burst] });
+  const a = await trained();
+  const first = a.observe(withBurst(later[0]));
+  assert.ok(first.score! >= first.threshold! && !first.anomalous);
+  const resumed = new AnomalyEngine(KNOWN, OPTS);
+  resumed.restoreSnapshot(decodeSnapshot(encodeSnapshot(a.snapshot())));
+  await resumed.retrainIfDue();
+  assert.equal(resumed.observe(withBurst(later[1])).anomalous, true, 'the sweep before the restart counts as evidence');
+  assert.equal(a.observe(withBurst(later[1])).anomalous, true);
+});
+
 test('snapshot built with other options is refused with the reason; garbage is reported, not loaded', () => {
   const e = new AnomalyEngine(KNOWN, OPTS);
   for (const s of history.slice(0, 50)) e.observe(s);
@@ -172,6 +220,10 @@ test('snapshot built with other options is refused with the reason; garbage is r
   assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 12) }), /not a whole number of float64/);
   assert.throws(() => decodeSnapshot({ meta: enc.meta, rows: enc.rows.subarray(0, 16) }), /holds 2 values, its layout says/);
   assert.match(new AnomalyEngine(KNOWN, { ...OPTS, seed: 6 }).snapshotMismatch(snap) ?? '', /forest seed 5, .* differs from seed 6/);
+  assert.match(new AnomalyEngine(KNOWN, { ...OPTS, tuning: { quietSteepness: 3 } }).snapshotMismatch(snap) ?? '', /tuning quiet steepness \d+ differs from quiet steepness 3/);
+  // a snapshot of an older engine (another format and feature set) is not used: history is replayed instead
+  assert.match(e.snapshotMismatch({ ...snap, version: 1 }) ?? '', /snapshot format 1, expected 2/);
+  assert.match(e.snapshotMismatch({ ...snap, features: 'new_devices,new_cohort' }) ?? '', /another feature set/);
 });
 
 test('a snapshot taken at another sweep interval is not used; one from before the interval was recorded counts as 5 minutes', () => {

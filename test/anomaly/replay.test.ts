@@ -22,7 +22,8 @@ async function replay(args: string[]): Promise<{ code: number; lines: Record<str
 test('replays a small generated JSONL: one line per sweep after --train-until, anomaly flagged', async () => {
   const h = quietHistory(400);
   const burstAt = 380;
-  h[burstAt] = { tsSeconds: h[burstAt].tsSeconds, devices: [...h[burstAt].devices, ...Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }))] };
+  const burst = Array.from({ length: 9 }, (_, k) => ({ mac: mac(k), ip: `192.168.1.${210 + k}` }));
+  for (const i of [burstAt, burstAt + 1]) h[i] = { tsSeconds: h[i].tsSeconds, devices: [...h[i].devices, ...burst] };
   const file = join(dir, 'h.jsonl');
   writeFileSync(file, toJsonl(h));
   const cfg = join(dir, 'c.yaml');
@@ -30,13 +31,17 @@ test('replays a small generated JSONL: one line per sweep after --train-until, a
   const { code, lines } = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.equal(code, 0);
   assert.equal(lines.length, 100);
-  assert.deepEqual(Object.keys(lines[0]).sort(), ['anomalous', 'detectors', 'score', 'threshold', 'top', 'ts']);
+  assert.deepEqual(Object.keys(lines[0]).sort(), ['anomalous', 'detectors', 'devices', 'score', 'threshold', 'top', 'ts']);
   assert.equal(lines[0].ts, h[300].tsSeconds);
-  const burst = lines[burstAt - 300] as { anomalous: boolean; score: number; top: { feature: string }[] };
-  assert.equal(burst.anomalous, true);
-  assert.ok(burst.top.some((t) => t.feature === 'new_cohort'));
-  const before = lines.slice(0, burstAt - 300) as { score: number }[];
-  assert.ok(before.every((l) => l.score < burst.score));
+  type Line = { anomalous: boolean; score: number; top: { feature: string }[]; devices: { mac: string; detector: string; sinceTsSeconds: number }[] };
+  const first = lines[burstAt - 300] as Line;
+  const second = lines[burstAt + 1 - 300] as Line;
+  assert.equal(first.anomalous, false, 'one sweep does not page');
+  assert.equal(second.anomalous, true);
+  assert.ok(second.top.some((t) => t.feature === 'new_cohort' || t.feature === 'new_30m'));
+  assert.ok(second.devices.length > 0 && second.devices.every((d) => burst.some((b) => b.mac === d.mac) && d.sinceTsSeconds === h[burstAt].tsSeconds));
+  const before = lines.slice(0, burstAt - 300) as Line[];
+  assert.ok(before.every((l) => l.score < first.score));
   // same seed, same output
   const again = await replay(['--history', file, '--train-until', String(h[299].tsSeconds), '--config.file', cfg, '--seed', '3', '--tz-offset', '0']);
   assert.deepEqual(again.lines, lines);

@@ -32,6 +32,15 @@ test('metrics render through a prom-client Registry; training interfaces only sa
   assert.doesNotMatch(text, /ghosthunter_anomaly_score\{interface="wlan0"/);
   assert.doesNotMatch(text, /ghosthunter_anomalous\{interface="wlan0"/);
   for (const c of result.contributions) assert.match(text, new RegExp(`ghosthunter_anomaly_feature_contribution\\{interface="eth0",feature="${c.feature}"\\}`));
+  assert.doesNotMatch(text, /^ghosthunter_anomaly_device_/m, 'no device is named while no detector fires');
+  // the devices behind a firing detector: at most five, with since when
+  const devices = Array.from({ length: 7 }, (_, k) => ({ mac: `00:11:22:33:44:${(0x10 + k).toString(16)}`, detector: 'mass_drop', weight: 1 - k / 10, sinceTsSeconds: 1000 + k }));
+  state.set('eth0', { result: { ...result, devices }, status: ready.status() });
+  const withDevices = await registry.metrics();
+  assert.equal(withDevices.match(/^ghosthunter_anomaly_device_contribution\{/gm)?.length, 5);
+  assert.match(withDevices, /ghosthunter_anomaly_device_contribution\{interface="eth0",mac="00:11:22:33:44:10",detector="mass_drop"\} 1\n/);
+  assert.match(withDevices, /ghosthunter_anomaly_device_since_timestamp_seconds\{interface="eth0",mac="00:11:22:33:44:14",detector="mass_drop"\} 1004\n/);
+  assert.doesNotMatch(withDevices, /44:15/);
   // state changes are picked up at the next scrape
   state.delete('wlan0');
   assert.doesNotMatch(await registry.metrics(), /wlan0/);

@@ -5,7 +5,6 @@
 // without process metrics; test/collectors/fixtures/metrics.prom is its golden copy.
 import { fileURLToPath } from 'node:url';
 import { DETECTOR_NAMES } from '../../src/anomaly/detectors.js';
-import { FEATURE_NAMES } from '../../src/anomaly/feature-names.js';
 import type { AnomalyResult } from '../../src/anomaly/types.js';
 import { buildRegistry } from '../../src/collectors/index.js';
 import type { KnownDeviceConfig } from '../../src/config/schema.js';
@@ -77,12 +76,17 @@ export function scenario() {
 /** The anomaly engine's view: scoring on eth0 (the latest sweep is anomalous), still training on eth1. */
 function anomalyResults(): Map<string, AnomalyReadout> {
   const ts = T0 / 1000 + 21 * 60;
-  const detectors = Object.fromEntries(DETECTOR_NAMES.map((name, i) => [name, i === 0 ? 0.875 : 0]));
-  const contributions = FEATURE_NAMES.slice(0, 3).map((feature, i) => ({ feature, value: 3 - i, weight: [0.5, 0.3, 0.2][i] }));
-  const ready: AnomalyResult = { tsSeconds: ts, state: 'ready', score: 0.9375, threshold: 0.625, anomalous: true, detectors, contributions, features: {} };
-  const training: AnomalyResult = { tsSeconds: ts, state: 'training', score: null, threshold: null, anomalous: false, detectors: {}, contributions: [], features: {} };
+  const detectors = Object.fromEntries(DETECTOR_NAMES.map((name) => [name, name === 'mass_drop' ? 0.875 : 0]));
+  const contributions = (['drop_sync', 'drop_share', 'always_on_missing'] as const).map((feature, i) => ({ feature, value: 3 - i, weight: [0.5, 0.3, 0.2][i] }));
+  // the NAS and a printer went missing together (a mass drop), named with since when
+  const devices = [
+    { mac: NAS, detector: 'mass_drop', weight: 0.875, sinceTsSeconds: ts - 600 },
+    { mac: GONE, detector: 'mass_drop', weight: 0.5, sinceTsSeconds: ts - 300 },
+  ];
+  const ready: AnomalyResult = { tsSeconds: ts, state: 'ready', score: 0.9375, threshold: 0.5, anomalous: true, detectors, contributions, devices, features: {} };
+  const training: AnomalyResult = { tsSeconds: ts, state: 'training', score: null, threshold: null, anomalous: false, detectors: {}, contributions: [], devices: [], features: {} };
   return new Map([
-    ['eth0', { result: ready, status: { state: 'ready', samples: 300, lastTrainedTsSeconds: ts - 300, threshold: 0.625 } }],
+    ['eth0', { result: ready, status: { state: 'ready', samples: 300, lastTrainedTsSeconds: ts - 300, threshold: 0.5 } }],
     ['eth1', { result: training, status: { state: 'training', samples: 12, lastTrainedTsSeconds: null, threshold: null } }],
   ]);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseThreshold, countEpisodes } from '../../src/anomaly/threshold.js';
+import { chooseThreshold, countEpisodes } from '../../bench/anomaly/budget-threshold.js';
 
 const WEEK = 7 * 86400;
 

@@ -1,4 +1,7 @@
 /**
+ * The evaluation's baselines (the ancestor, the rules) get their threshold this way; the engine itself
+ * calibrates each detector instead (src/anomaly/detectors.ts).
+ *
  * Threshold from a false-alarm budget: the lowest score threshold at which the training window would
  * have raised at most `budgetPerWeek` alarm episodes per week (alarms closer than `mergeGap` sweeps form
  * one episode). Clamped to [floor, ceiling]: the floor keeps a spotless history from alarming on noise;
@@ -11,9 +14,6 @@ export interface ThresholdOptions {
   floor: number;
   ceiling: number;
 }
-
-/** mergeGap: half an hour of 5-minute sweeps (the engine derives it from its sweep interval). */
-export const DEFAULT_THRESHOLD_OPTIONS: Omit<ThresholdOptions, 'budgetPerWeek'> = { mergeGap: 6, floor: 0.35, ceiling: 0.9 };
 
 /**
  * Alarm episodes: runs of score >= thr, merged across gaps of at most mergeGap sweeps. Episodes whose
