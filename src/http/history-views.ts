@@ -58,6 +58,7 @@ export function anomalyView(iface: string, a: AnomalyReadout): AnomalyView {
       .sort((x, y) => y[1] - x[1])
       .map(([name, value]) => ({ name, value })),
     top: (r?.contributions ?? []).slice(0, 5).map((c) => ({ feature: c.feature, value: c.value, weight: c.weight })),
+    devices: (r?.devices ?? []).map((d) => ({ mac: d.mac, detector: d.detector, weight: d.weight, since: d.sinceTsSeconds })),
   };
 }
 

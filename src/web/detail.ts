@@ -137,6 +137,12 @@ export class DetailDialog {
         ? `The model of ${a.interface} is ${a.state} (${a.samples} sweeps so far).`
         : `Latest sweep of ${a.interface}: score ${a.score.toFixed(3)}${a.threshold === null ? '' : ` (threshold ${a.threshold.toFixed(3)})`}${a.anomalous ? ' — anomalous' : ''}.`;
     const out = el('section', {}, el('h3', {}, 'Anomaly'), el('p', { class: a.anomalous ? 'error' : '' }, head));
+    const mine = a.devices.filter((c) => c.mac === detail.device.mac);
+    if (mine.length) {
+      const ul = el('ul');
+      for (const c of mine) append(ul, el('li', {}, `${c.detector} since ${formatWhen(c.since * 1000)} (weight ${c.weight.toFixed(2)})`));
+      append(out, el('p', {}, 'This device is among those behind the score:'), ul);
+    }
     const top = a.top.filter((t) => t.weight >= 0.1);
     if (top.length) {
       const ul = el('ul');

@@ -56,6 +56,8 @@ export interface Anomaly {
   detectors: { name: string; value: number }[];
   /** the features that explain the score most, strongest first */
   top: { feature: string; value: number; weight: number }[];
+  /** the devices behind the detectors that fire, strongest first (at most a few); since: unix seconds */
+  devices: { mac: string; detector: string; weight: number; since: number }[];
 }
 
 /** Devices present and anomaly scores per interface, as column arrays (uPlot's layout), times in unix seconds. */

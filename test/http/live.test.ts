@@ -101,7 +101,7 @@ describe('LiveStream', () => {
     const n = client.events.length;
     devices.delete('b');
     anomaly.set('eth0', {
-      result: { tsSeconds: T0 / 1000, state: 'ready', score: 0.9, threshold: 0.5, anomalous: true, detectors: { new_burst: 0.8, ip_conflict: 0 }, contributions: [{ feature: 'new_cohort', value: 6, weight: 0.7 }], features: {} },
+      result: { tsSeconds: T0 / 1000, state: 'ready', score: 0.9, threshold: 0.5, anomalous: true, detectors: { new_burst: 0.8, ip_conflict: 0 }, contributions: [{ feature: 'new_cohort', value: 6, weight: 0.7 }], devices: [], features: {} },
       status: { state: 'ready', samples: 300, lastTrainedTsSeconds: null, threshold: 0.5 },
     });
     feed.publish({ type: 'devices', interface: 'eth0', changed: [], removed: ['b'] });
